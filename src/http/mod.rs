@@ -1,0 +1,41 @@
+//! The HTTP edge: one [`build_app`] used by `serve` and by the tests.
+//!
+//! JSON APIs are poem-openapi structs, one per area, combined into one OpenAPI document served
+//! at `/api/openapi.json` with a reference page at `/api/docs`. Handlers are thin: they parse,
+//! call the domain module, and map the result. Every error leaves as the JSON of
+//! [`crate::error::ErrorBody`].
+
+pub mod assets;
+pub mod system;
+
+use poem::{get, middleware::SetHeader, Endpoint, EndpointExt, Route};
+use poem_openapi::{OpenApi, OpenApiService};
+
+use crate::error::json_error_response;
+use crate::state::AppState;
+
+/// The API areas, combined into one OpenAPI document (a tuple of `#[OpenApi]` structs).
+pub fn api_service() -> OpenApiService<impl OpenApi, ()> {
+    OpenApiService::new(system::SystemApi, "Baton", env!("CARGO_PKG_VERSION"))
+        .description("Self-hosted AI support desk. Errors are JSON: `{message, code, type, link}`.")
+        .server("/api")
+}
+
+pub fn build_app(state: AppState) -> impl Endpoint {
+    let api = api_service();
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    Route::new()
+        .at("/healthz", get(system::healthz))
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .nest("/api", api)
+        .nest("/", assets::routes())
+        .with(
+            SetHeader::new()
+                .overriding("X-Content-Type-Options", "nosniff")
+                .overriding("Referrer-Policy", "strict-origin-when-cross-origin"),
+        )
+        .data(state)
+        .catch_all_error(|e| async move { json_error_response(e) })
+}

@@ -1,0 +1,54 @@
+//! Starting and stopping the HTTP server, and the background jobs that run beside it.
+
+use std::net::SocketAddr;
+
+use poem::listener::{Acceptor, Listener, TcpListener};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// A running server (used by `serve` and by tests, which bind port 0).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub handle: JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds, starts background jobs and serves until `shutdown` resolves.
+pub async fn start(
+    state: AppState,
+    addr: SocketAddr,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Running> {
+    let acceptor = TcpListener::bind(addr)
+        .into_acceptor()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let local = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .unwrap_or(addr);
+    let app = crate::http::build_app(state.clone());
+    let handle = tokio::spawn(async move {
+        poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(app, shutdown, None).await
+    });
+    Ok(Running { addr: local, state, handle })
+}
+
+/// `baton serve`: the whole product.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let addr = config.addr;
+    let state = AppState::new(config, true)?;
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+    };
+    let running = start(state, addr, shutdown).await?;
+    let url = running.state.config().public_url();
+    tracing::info!(addr = %running.addr, "Baton is listening");
+    println!("\n  Baton is running: {url}/ (demo page with the widget), {url}/app (team inbox), {url}/api/docs (API)\n");
+    running.handle.await??;
+    Ok(())
+}

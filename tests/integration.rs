@@ -1,0 +1,4 @@
+//! One integration-test binary (short link times); each area is a module under `tests/integration/`.
+
+mod common;
+mod system;
