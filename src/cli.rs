@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, Overrides};
 
 #[derive(Debug, Parser)]
-#[command(name = "baton", version, about = "Self-hosted AI support desk: answers from your docs, hands off to your team.")]
+#[command(
+    name = "baton",
+    version,
+    about = "Self-hosted AI support desk: answers from your docs, hands off to your team."
+)]
 pub struct Cli {
     /// Data directory (database, uploads).
     #[arg(long, global = true, env = "BATON_DATA_DIR")]
@@ -28,12 +32,52 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve,
+    /// Learn a local folder, a file or a website (URL) into the knowledge base.
+    Ingest {
+        /// Folder, file, or http(s) URL to crawl.
+        target: String,
+        /// Display name of the source.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Ask the knowledge base a question.
+    Ask {
+        question: String,
+        /// Print the answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Measure answer quality on a corpus and a questions file.
+    Eval {
+        /// Corpus folder (citations are compared by path relative to it).
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// Questions, JSON lines: {"q", "expect": [paths], "out_of_scope"?}.
+        #[arg(long)]
+        questions: Option<PathBuf>,
+        /// Labelled visitor messages for the handoff classifiers.
+        #[arg(long)]
+        triggers: Option<PathBuf>,
+        /// End with one line of JSON metrics.
+        #[arg(long)]
+        json: bool,
+        /// Keep the evaluation store in this folder (repeated runs re-ingest incrementally).
+        #[arg(long, hide = true)]
+        store: Option<PathBuf>,
+        /// Dense weights to compare, e.g. 0.3,0.5,0.7 (tuning).
+        #[arg(long, hide = true, value_delimiter = ',')]
+        dense_weight: Vec<f32>,
+        /// Write per-question confidence features here (tuning).
+        #[arg(long, hide = true)]
+        features: Option<PathBuf>,
+    },
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let overrides = Overrides { config_file: cli.config.clone(), data_dir: cli.data_dir.clone(), addr: cli.addr };
+    let overrides =
+        Overrides { config_file: cli.config.clone(), data_dir: cli.data_dir.clone(), addr: cli.addr };
     let config = match Config::load(&overrides) {
         Ok(c) => c,
         Err(e) => {
@@ -61,6 +105,53 @@ pub fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve => crate::server::serve(config).await.map(|_| ExitCode::SUCCESS),
+        Command::Ingest { target, name } => {
+            let state = crate::AppState::new(config.clone(), true)?;
+            let k = &state.knowledge;
+            let id = if target.starts_with("http://") || target.starts_with("https://") {
+                k.crawl_site(&target, &config.crawl)?
+            } else {
+                k.ingest_path(std::path::Path::new(&target), name)?
+            };
+            let status =
+                crate::eval::follow(k, &id, std::io::IsTerminal::is_terminal(&std::io::stderr())).await?;
+            crate::eval::print_source(&status);
+            Ok(if status.status == crate::knowledge::JobStatus::Done {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Ask { question, json } => {
+            let state = crate::AppState::new(config.clone(), true)?;
+            let a = state
+                .knowledge
+                .answer(&question, config.answer.confidence_threshold, config.answer.max_citations)
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&a)?);
+            } else {
+                println!("{}\n", a.text);
+                for c in &a.citations {
+                    let link = if c.url.is_empty() { &c.path } else { &c.url };
+                    println!("[{}] {} ({link})", c.n, c.title);
+                }
+                println!("\nconfidence {:.2}{}", a.confidence, if a.unsure { " (unsure)" } else { "" });
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { corpus, questions, triggers, json, store, dense_weight, features } => {
+            let args = crate::eval::EvalArgs {
+                corpus,
+                questions,
+                triggers,
+                json,
+                store,
+                dense_weights: dense_weight,
+                features,
+            };
+            crate::eval::run(&config, args).await.map(|_| ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod config;
 pub mod conversation;
 pub mod embed;
 pub mod error;
+pub mod eval;
 pub mod handoff;
 pub mod http;
 pub mod hub;
