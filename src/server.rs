@@ -46,6 +46,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!("shutting down");
     };
     let running = start(state, addr, shutdown).await?;
+    if let Err(e) = crate::knowledge::demo::load_if_empty(&running.state) {
+        tracing::warn!(error = %e, "cannot load the demo knowledge");
+    }
     let url = running.state.config().public_url();
     tracing::info!(addr = %running.addr, "Baton is listening");
     println!("\n  Baton is running: {url}/ (demo page with the widget), {url}/app (team inbox), {url}/api/docs (API)\n");

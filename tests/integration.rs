@@ -1,4 +1,5 @@
 //! One integration-test binary (short link times); each area is a module under `tests/integration/`.
 
 mod common;
+mod knowledge;
 mod system;

@@ -19,8 +19,9 @@ pub struct Health {
     pub chunks: u64,
 }
 
-fn health(_state: &AppState) -> Health {
-    Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), chunks: 0 }
+fn health(state: &AppState) -> Health {
+    let chunks = state.knowledge.chunk_count() as u64;
+    Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), chunks }
 }
 
 /// `GET /healthz`, for load balancers and test fixtures.

@@ -217,7 +217,7 @@ fn remove_missing(k: &Knowledge, source: &SourceId, keep: &HashSet<String>) -> R
     Ok(())
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(|e| e.ok()).collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -228,7 +228,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> 
         let path = e.path();
         let ft = e.file_type()?;
         if ft.is_dir() {
-            walk(root, &path, out)?;
+            walk(&path, out)?;
         } else if ft.is_file() && Format::from_path(&path.to_string_lossy()).is_some() {
             out.push(path);
         }
@@ -246,7 +246,7 @@ pub(crate) async fn run_folder(k: &Knowledge, source: &SourceId) -> Result<(), S
         let r = root.clone();
         let files = tokio::task::spawn_blocking(move || {
             let mut out = Vec::new();
-            walk(&r, &r, &mut out).map(|_| out)
+            walk(&r, &mut out).map(|_| out)
         })
         .await
         .map_err(|e| e.to_string())?

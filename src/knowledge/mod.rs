@@ -280,7 +280,7 @@ impl Knowledge {
     /// The team's Q&A snippets, newest first.
     pub fn snippets(&self) -> Result<Vec<Document>> {
         let mut v = self.documents(&SourceId::from(SNIPPETS_SOURCE))?;
-        v.sort_by(|a, b| b.updated.cmp(&a.updated));
+        v.sort_by_key(|d| std::cmp::Reverse(d.updated));
         Ok(v)
     }
 
@@ -331,6 +331,7 @@ impl Knowledge {
     /// re-crawls it.
     pub fn crawl_site(&self, start: &str, config: &CrawlConfig) -> Result<SourceId> {
         let url = crawl::parse_start_url(start)?;
+        crawl::check_url(&url, config.allow_private).map_err(Error::InvalidInput)?;
         let location = url.to_string();
         let id = match self.find_source(SourceKind::Site, &location) {
             Some(id) => id,
