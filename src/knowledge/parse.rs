@@ -317,7 +317,11 @@ pub fn parse_markdown(text: &str) -> Parsed {
         if let Some(rest) = line.strip_prefix(":::") {
             // Admonition: `:::tip Title` keeps the title, a bare `:::` closes it.
             b.flush();
-            let label = rest.trim_start_matches(|c: char| c.is_alphanumeric()).trim();
+            let label = rest
+                .trim_start_matches(|c: char| c.is_alphanumeric())
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']');
             if !label.is_empty() {
                 b.text(&clean_inline(label));
                 b.flush();
@@ -516,6 +520,9 @@ Intro with a [link](https://x.example) and **bold** text.
 Install the plugin.
 :::
 
+:::note[Not what you need?]
+:::
+
 ### Invoices & receipts
 
 ```bash
@@ -537,6 +544,7 @@ curl https://example.com
         assert!(p.sections[1].paragraphs.contains(&"Cards and PayPal work.".to_owned()), "{all}");
         assert!(p.sections[1].paragraphs.contains(&"Wire transfer does not.".to_owned()), "{all}");
         assert!(p.sections[1].paragraphs.contains(&"Using WordPress?".to_owned()), "{all}");
+        assert!(p.sections[1].paragraphs.contains(&"Not what you need?".to_owned()), "{all}");
         assert_eq!(p.sections[2].headings, vec!["Payment methods", "Invoices & receipts"]);
         assert_eq!(p.sections[2].anchor, "invoices--receipts");
         assert!(p.sections[2].paragraphs.contains(&"curl https://example.com".to_owned()));
