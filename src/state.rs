@@ -18,6 +18,8 @@ pub struct AppState {
     pub embedder: Embedder,
     pub knowledge: Knowledge,
     pub hub: Arc<Hub>,
+    /// Presence, the trigger classifier's cache and `conversation.handoff` events.
+    pub handoff: Arc<crate::handoff::Runtime>,
 }
 
 /// The key under which admin-edited settings are stored.
@@ -46,6 +48,7 @@ impl AppState {
             embedder,
             knowledge,
             hub: Arc::new(Hub::default()),
+            handoff: Arc::new(crate::handoff::Runtime::default()),
         })
     }
 
