@@ -189,8 +189,8 @@ pub fn print_source(s: &SourceStatus) {
 
 /// `baton eval`.
 pub async fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
-    if args.triggers.is_some() && args.questions.is_none() {
-        anyhow::bail!("--triggers evaluation is not part of this build yet; use --corpus and --questions");
+    if let (Some(triggers), None) = (&args.triggers, &args.questions) {
+        return crate::handoff::eval::run(config, triggers, args.json).await.map(|_| ());
     }
     let (Some(corpus), Some(questions)) = (&args.corpus, &args.questions) else {
         anyhow::bail!("give --corpus DIR and --questions FILE");

@@ -160,6 +160,16 @@ pub struct Scores {
 }
 
 impl Index {
+    /// An index from precomputed vectors (tests, offline tools).
+    pub fn from_parts(
+        human_request: Vec<Vec<f32>>,
+        frustration: Vec<Vec<f32>>,
+        neutral: Vec<Vec<f32>>,
+        topics: Vec<(String, Vec<Vec<f32>>)>,
+    ) -> Index {
+        Index { key: String::new(), human_request, frustration, neutral, topics }
+    }
+
     pub fn scores(&self, q: &[f32]) -> Scores {
         let n = nearest(&self.neutral, q);
         Scores {

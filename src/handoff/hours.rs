@@ -225,8 +225,7 @@ mod tests {
     }
 
     fn berlin() -> Schedule {
-        let mut h = HoursConfig::default();
-        h.holidays = vec!["2025-12-25".into()];
+        let h = HoursConfig { holidays: vec!["2025-12-25".into()], ..HoursConfig::default() };
         Schedule::for_team(&h, "")
     }
 

@@ -415,14 +415,31 @@ pub async fn hand_off_with(
             "team": signal.team,
         }),
     );
+    // The state is checked and changed in one transaction: an agent who joined in the meantime
+    // keeps the conversation (a late trigger never pulls it back to waiting).
     let stored_handoff = handoff.clone();
-    let (conv, _) =
-        conversation::transition(&state.store, &state.hub, id, State::WaitingForHuman, event, |c| {
-            c.handoff = Some(stored_handoff);
-            if !signal.team.is_empty() {
-                c.team = signal.team.clone();
-            }
-        })?;
+    let moved = conversation::update(&state.store, &state.hub, id, |c| {
+        if matches!(c.state, State::WaitingForHuman | State::WithAgent) {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        if c.state == State::Resolved {
+            c.resolved_at = None;
+            c.csat = None;
+        }
+        c.state = State::WaitingForHuman;
+        c.waiting_since = Some(now);
+        c.handoff = Some(stored_handoff);
+        if !signal.team.is_empty() {
+            c.team = signal.team.clone();
+        }
+        Ok(true)
+    })?;
+    let conv = match moved {
+        (c, false) => return Ok(c),
+        (c, true) => c,
+    };
+    conversation::append(&state.store, &state.hub, id, event)?;
 
     // Tell the visitor what happens next.
     let avail = timing::availability(state, &conv.team, &conv.context.timezone)?;

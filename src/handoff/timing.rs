@@ -46,7 +46,7 @@ pub fn typical_wait(convs: &[Conversation], now: DateTime<Utc>) -> Option<u64> {
             (first >= h.at && h.at >= since).then(|| (h.at, (first - h.at).num_seconds()))
         })
         .collect();
-    recent.sort_by(|a, b| b.0.cmp(&a.0));
+    recent.sort_by_key(|x| std::cmp::Reverse(x.0));
     recent.truncate(RECENT);
     let mut waits: Vec<i64> = recent.into_iter().map(|x| x.1).collect();
     if waits.is_empty() {

@@ -6,6 +6,7 @@
 //! [`crate::error::ErrorBody`].
 
 pub mod assets;
+pub mod handoff;
 pub mod knowledge;
 pub mod system;
 
@@ -17,7 +18,7 @@ use crate::state::AppState;
 
 /// The API areas, combined into one OpenAPI document (a tuple of `#[OpenApi]` structs).
 pub fn api_service() -> OpenApiService<impl OpenApi, ()> {
-    OpenApiService::new((system::SystemApi, knowledge::KnowledgeApi), "Baton", env!("CARGO_PKG_VERSION"))
+    OpenApiService::new((system::SystemApi, knowledge::KnowledgeApi, handoff::HandoffApi), "Baton", env!("CARGO_PKG_VERSION"))
         .description("Self-hosted AI support desk. Errors are JSON: `{message, code, type, link}`.")
         .server("/api")
 }
