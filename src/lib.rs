@@ -3,6 +3,7 @@
 //! See the README's architecture section for how a message flows from the widget to an answer
 //! and on to the team inbox.
 
+pub mod admin;
 pub mod answer;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod handoff;
 pub mod http;
 pub mod hub;
 pub mod ids;
+pub mod insights;
 pub mod knowledge;
 pub mod server;
 pub mod state;

@@ -60,6 +60,9 @@ pub const INVITES: JsonTable = TableDefinition::new("invites");
 // Learning.
 /// GapId -> insights::GapGroup
 pub const GAPS: JsonTable = TableDefinition::new("gaps");
+/// (ConversationId, seq) -> query embedding of a visitor question, 384 little-endian f32
+/// (the gaps report's cache, so questions are embedded once).
+pub const QUESTION_VECTORS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("question_vectors");
 
 #[derive(Clone)]
 pub struct Store {
@@ -101,6 +104,7 @@ impl Store {
         tx.open_table(CHUNKS)?;
         tx.open_table(VECTORS)?;
         tx.open_table(MESSAGES)?;
+        tx.open_table(QUESTION_VECTORS)?;
         tx.commit()?;
         match found {
             None => Ok(()),
