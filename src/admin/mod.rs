@@ -13,6 +13,7 @@
 //!   [`retention::spawn`] runs it hourly beside the server.
 
 pub mod gdpr;
+pub mod knowledge;
 pub mod retention;
 pub mod settings;
 pub mod uploads;

@@ -387,3 +387,208 @@ pub fn to_csv(m: &Metrics) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer::Answer;
+    use crate::conversation::{AnswerBody, Csat, EventBody, Handoff, State, TextBody, VisitorContext};
+    use crate::ids::{ConversationId, UserId, VisitorId};
+
+    fn t0() -> DateTime<Utc> {
+        "2026-03-02T00:00:00Z".parse().unwrap()
+    }
+
+    struct B {
+        t: Thread,
+    }
+
+    impl B {
+        fn new(id: &str, created: DateTime<Utc>) -> B {
+            B {
+                t: Thread {
+                    conversation: Conversation {
+                        id: ConversationId::from(id),
+                        visitor: VisitorId::from("v"),
+                        state: State::Bot,
+                        created_at: created,
+                        updated_at: created,
+                        last_seq: 0,
+                        assignee: None,
+                        assignee_name: String::new(),
+                        team: String::new(),
+                        context: VisitorContext::default(),
+                        handoff: None,
+                        follow_up: None,
+                        csat: None,
+                        waiting_since: None,
+                        first_human_reply_at: None,
+                        resolved_at: None,
+                        ai_turns: 0,
+                        unsure_streak: 0,
+                        preview: String::new(),
+                        visitor_seen_at: None,
+                    },
+                    messages: Vec::new(),
+                },
+            }
+        }
+        fn push(mut self, at: DateTime<Utc>, author: Author, body: Body, rating: Option<Rating>) -> B {
+            let seq = self.t.messages.len() as u64 + 1;
+            self.t.messages.push(Message {
+                seq,
+                at,
+                author,
+                body,
+                page: None,
+                rating,
+                client_id: String::new(),
+            });
+            self.t.conversation.last_seq = seq;
+            self
+        }
+        fn visitor(self, at: DateTime<Utc>) -> B {
+            self.push(at, Author::visitor(), Body::Text(TextBody { text: "How do I do this?".into() }), None)
+        }
+        fn answer(self, at: DateTime<Utc>, unsure: bool, rating: Option<Rating>) -> B {
+            let answer = Answer { text: "Like so.".into(), citations: vec![], confidence: 0.4, unsure };
+            let reply_to = self.t.messages.len() as u64;
+            self.push(at, Author::ai(), Body::Answer(AnswerBody { answer, reply_to }), rating)
+        }
+        fn handoff(mut self, at: DateTime<Utc>, trigger: &str, topic: &str) -> B {
+            self.t.conversation.handoff = Some(Handoff {
+                trigger: trigger.into(),
+                topic: topic.into(),
+                reason: "r".into(),
+                at,
+                team: String::new(),
+            });
+            let data = serde_json::json!({"trigger": trigger, "topic": topic});
+            self.push(
+                at,
+                Author::system(),
+                Body::Event(EventBody { event: "handoff".into(), text: "Handed off".into(), data }),
+                None,
+            )
+        }
+        fn agent(self, at: DateTime<Utc>) -> B {
+            self.push(
+                at,
+                Author::agent(UserId::from("u"), "Ana"),
+                Body::Text(TextBody { text: "Hi, I can help.".into() }),
+                None,
+            )
+        }
+        fn resolved(mut self, at: DateTime<Utc>, csat: Option<u8>) -> B {
+            self.t.conversation.resolved_at = Some(at);
+            self.t.conversation.csat = csat.map(|score| Csat { score, comment: String::new(), at });
+            self.push(
+                at,
+                Author::system(),
+                Body::Event(EventBody {
+                    event: "resolved".into(),
+                    text: "Resolved".into(),
+                    data: Default::default(),
+                }),
+                None,
+            )
+        }
+    }
+
+    /// A fixed history; every expected value below is computed by hand in the comments.
+    fn history() -> Vec<Thread> {
+        let (h, m, d) = (Duration::hours, Duration::minutes, Duration::days);
+        let t = t0();
+        vec![
+            // A: answered, rated helpful, no handoff -> AI-resolved.
+            B::new("A", t + h(1)).visitor(t + h(1)).answer(t + h(1), false, Some(Rating::Helpful)).t,
+            // B: unsure -> handoff; agent after 600 s; resolved after 3600 s; CSAT 5.
+            B::new("B", t + h(2))
+                .visitor(t + h(2))
+                .answer(t + h(2), true, None)
+                .handoff(t + h(2) + m(1), "unsure", "")
+                .agent(t + h(2) + m(11))
+                .resolved(t + h(3), Some(5))
+                .t,
+            // C: sensitive billing handoff; answer rated unhelpful; agent after 1800 s;
+            // resolved after 7200 s; CSAT 2.
+            B::new("C", t + d(1))
+                .visitor(t + d(1))
+                .handoff(t + d(1), "sensitive", "billing")
+                .answer(t + d(1), false, Some(Rating::NotHelpful))
+                .agent(t + d(1) + m(30))
+                .resolved(t + d(1) + h(2), Some(2))
+                .t,
+            // D: answer rated unhelpful, no handoff: neither AI-resolved nor handed off.
+            B::new("D", t + d(1) + h(5))
+                .visitor(t + d(1) + h(5))
+                .answer(t + d(1) + h(5), false, Some(Rating::NotHelpful))
+                .t,
+            // H: frustration handoff at day 1 21:00, agent at day 2 01:00 (14400 s): waiting at the end of day 1.
+            B::new("H", t + d(1) + h(20))
+                .visitor(t + d(1) + h(20))
+                .handoff(t + d(1) + h(21), "frustration", "")
+                .agent(t + d(2) + h(1))
+                .t,
+            // E: human request on day 2, nobody answered yet: waiting at the end of day 2.
+            B::new("E", t + d(2)).visitor(t + d(2)).handoff(t + d(2) + m(10), "human_request", "").t,
+            // F: created before the period; not counted, but waits in the queue until 01:30 on day 0.
+            B::new("F", t - d(1))
+                .visitor(t - d(1))
+                .handoff(t - d(1) + h(1), "button", "")
+                .agent(t + h(1) + m(30))
+                .t,
+            // G: the widget was opened but nothing was asked: not counted.
+            B::new("G", t + h(10)).t,
+        ]
+    }
+
+    #[test]
+    fn metrics_on_a_fixed_history_match_hand_computed_values() {
+        let m = compute(&history(), t0(), t0() + Duration::days(3), Duration::days(1));
+        assert_eq!(m.conversations, 6, "A B C D H E");
+        assert_eq!(m.ai_resolved, 1, "only A");
+        assert!((m.ai_resolved_share - 1.0 / 6.0).abs() < 1e-9);
+        assert_eq!(m.handed_off, 4, "B C H E");
+        assert!((m.handoff_rate - 4.0 / 6.0).abs() < 1e-9);
+        let triggers: Vec<(&str, u32)> =
+            m.handoffs_by_trigger.iter().map(|c| (c.key.as_str(), c.count)).collect();
+        assert_eq!(triggers, vec![("frustration", 1), ("human_request", 1), ("sensitive", 1), ("unsure", 1)]);
+        // First responses 600, 1800, 14400: nearest-rank p50 = 2nd value, p90 = 3rd.
+        assert_eq!(m.first_response, Durations { count: 3, median_secs: Some(1800), p90_secs: Some(14400) });
+        // Resolutions 3600, 7200: p50 = 1st, p90 = 2nd.
+        assert_eq!(m.resolution, Durations { count: 2, median_secs: Some(3600), p90_secs: Some(7200) });
+        assert_eq!(m.ratings, Ratings { helpful: 1, not_helpful: 2, unrated: 1 });
+        assert_eq!(m.top_topics, vec![Count { key: "billing".into(), count: 1 }]);
+        assert_eq!(m.csat.count, 2);
+        assert_eq!(m.csat.average, Some(3.5));
+        assert_eq!(m.csat.distribution, vec![0, 1, 0, 0, 1]);
+        assert_eq!(m.csat.satisfied_share, Some(0.5));
+        let series: Vec<(u32, u32, u32, u32)> =
+            m.series.iter().map(|p| (p.conversations, p.handed_off, p.ai_resolved, p.queue)).collect();
+        // Day 0: A, B (B handed off, A AI-resolved); F and B waited but not at midnight.
+        // Day 1: C, D, H (C, H handed off); H waits at midnight. Day 2: E, still waiting.
+        assert_eq!(series, vec![(2, 1, 1, 0), (3, 2, 0, 1), (1, 1, 0, 1)]);
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        assert_eq!(percentile(&[1, 2, 3, 4], 50.0), Some(2));
+        assert_eq!(percentile(&(1..=10).collect::<Vec<_>>(), 90.0), Some(9));
+        assert_eq!(percentile(&[7], 90.0), Some(7));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn csv_has_the_numbers_and_is_safe_for_spreadsheets() {
+        let m = compute(&history(), t0(), t0() + Duration::days(3), Duration::days(1));
+        let csv = to_csv(&m);
+        assert!(csv.starts_with("metric,value\r\n"));
+        assert!(csv.contains("conversations,6\r\n"), "{csv}");
+        assert!(csv.contains("first_response_median_secs,1800\r\n"));
+        assert!(csv.contains("topic_billing,1\r\n"));
+        assert!(csv.contains("2026-03-03T00:00:00+00:00,3,2,0,1\r\n"), "{csv}");
+        assert_eq!(csv_field(r#"=HYPERLINK("x")"#), r#""'=HYPERLINK(""x"")""#);
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+    }
+}
