@@ -49,6 +49,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if let Err(e) = crate::knowledge::demo::load_if_empty(&running.state) {
         tracing::warn!(error = %e, "cannot load the demo knowledge");
     }
+    // Deletes conversations after `security.retention_days` (hourly; off when 0).
+    crate::admin::retention::spawn(running.state.clone());
     let url = running.state.config().public_url();
     tracing::info!(addr = %running.addr, "Baton is listening");
     println!("\n  Baton is running: {url}/ (demo page with the widget), {url}/app (team inbox), {url}/api/docs (API)\n");
