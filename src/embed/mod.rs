@@ -1,0 +1,210 @@
+//! Local CPU text embeddings: multilingual-e5-small, 384 dimensions, about 100 languages.
+//!
+//! The weights (`models/e5-small-q4.bin`, 4-bit Q4_0 linear layers) and the tokenizer
+//! (`models/tokenizer.json`) are compiled into the binary with rust-embed; `models/README.md`
+//! says where they come from.
+//!
+//! # Concurrency
+//!
+//! The model runs on one dedicated OS thread (the *backend*), never on the async workers. Callers
+//! hold a cheap [`Embedder`] handle and send batches over a bounded channel; each request carries
+//! its own reply channel. The backend takes one request at a time, sorts its texts by length,
+//! cuts them into padded batches under a token budget and runs the forward pass, whose matrix
+//! products use candle's thread pool (all cores).
+//!
+//! Back-pressure is explicit: [`Embedder::embed`] (async, for HTTP handlers) fails at once with
+//! [`EmbedError::Overloaded`] when the queue is full, which the HTTP layer turns into a 429;
+//! [`Embedder::embed_blocking`] (CLI, ingestion threads) waits for a slot instead.
+
+mod model;
+#[cfg(test)]
+mod tests;
+
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use rust_embed::RustEmbed;
+use tokenizers::Tokenizer;
+
+use model::Model;
+
+/// Dimension of every vector.
+pub const DIM: usize = 384;
+
+/// Longest input the model sees, special tokens included; longer texts are truncated.
+const MAX_TOKENS: usize = 512;
+/// Upper bound on padded tokens (batch x longest) per forward pass: bounds the memory of the
+/// attention scores while keeping the matrix products large enough to use every core.
+const BATCH_TOKENS: usize = 4096;
+const BOS: u32 = 0;
+const EOS: u32 = 2;
+
+/// What a text is, which selects e5's prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A question or search: `"query: "`.
+    Query,
+    /// A document chunk: `"passage: "`.
+    Passage,
+}
+
+impl Kind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Kind::Query => "query: ",
+            Kind::Passage => "passage: ",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbedError {
+    #[error("the embedding queue is full, try again shortly")]
+    Overloaded,
+    #[error("embedding model error: {0}")]
+    Model(String),
+}
+
+#[derive(RustEmbed)]
+#[folder = "models/"]
+#[include = "e5-small-q4.bin"]
+#[include = "tokenizer.json"]
+struct ModelFiles;
+
+/// Where the backend sends a result.
+enum Reply {
+    Async(tokio::sync::oneshot::Sender<Result<Vec<Vec<f32>>, EmbedError>>),
+    Blocking(mpsc::SyncSender<Result<Vec<Vec<f32>>, EmbedError>>),
+}
+
+struct Request {
+    texts: Vec<String>,
+    kind: Kind,
+    reply: Reply,
+}
+
+/// Handle to the embedding backend; clones share the same model thread and queue.
+#[derive(Clone)]
+pub struct Embedder {
+    queue: mpsc::SyncSender<Request>,
+    tokenizer: Arc<Tokenizer>,
+}
+
+impl Embedder {
+    /// Loads the model embedded in the binary (rust-embed over `models/`) and starts the backend thread.
+    pub fn load_default(queue_capacity: usize) -> Result<Embedder, EmbedError> {
+        let weights = ModelFiles::get("e5-small-q4.bin")
+            .ok_or_else(|| EmbedError::Model("e5-small-q4.bin is not embedded".into()))?;
+        let tokenizer = ModelFiles::get("tokenizer.json")
+            .ok_or_else(|| EmbedError::Model("tokenizer.json is not embedded".into()))?;
+        let tokenizer = Tokenizer::from_bytes(&tokenizer.data)
+            .map_err(|e| EmbedError::Model(format!("tokenizer.json: {e}")))?;
+        let model = Model::from_bytes(weights.data)?;
+        if model.config().hidden != DIM {
+            return Err(EmbedError::Model("the model's dimension is not 384".into()));
+        }
+        Ok(Self::start(model, tokenizer, queue_capacity))
+    }
+
+    fn start(model: Model, tokenizer: Tokenizer, queue_capacity: usize) -> Embedder {
+        let tokenizer = Arc::new(tokenizer);
+        let (queue, requests) = mpsc::sync_channel::<Request>(queue_capacity.max(1));
+        let backend = Backend { model, tokenizer: tokenizer.clone() };
+        std::thread::Builder::new()
+            .name("embed-backend".into())
+            .spawn(move || backend.run(requests))
+            .expect("spawning the embedding thread");
+        Embedder { queue, tokenizer }
+    }
+
+    /// Async: sends the batch to the backend thread over a bounded channel; returns Overloaded at once when full.
+    pub async fn embed(&self, texts: Vec<String>, kind: Kind) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let request = Request { texts, kind, reply: Reply::Async(tx) };
+        match self.queue.try_send(request) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(_)) => return Err(EmbedError::Overloaded),
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(stopped()),
+        }
+        rx.await.map_err(|_| stopped())?
+    }
+
+    /// Same from non-async code (CLI, ingestion worker threads). Waits for a queue slot rather than failing.
+    pub fn embed_blocking(&self, texts: Vec<String>, kind: Kind) -> Result<Vec<Vec<f32>>, EmbedError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        let request = Request { texts, kind, reply: Reply::Blocking(tx) };
+        self.queue.send(request).map_err(|_| stopped())?;
+        rx.recv().map_err(|_| stopped())?
+    }
+
+    /// Number of model tokens in a text (no prefix), for chunk sizing. Cheap, no model run.
+    pub fn count_tokens(&self, text: &str) -> usize {
+        self.tokenizer.encode_fast(text, false).map(|e| e.len()).unwrap_or_else(|_| text.len())
+    }
+}
+
+fn stopped() -> EmbedError {
+    EmbedError::Model("the embedding thread has stopped".into())
+}
+
+/// The model thread's state.
+struct Backend {
+    model: Model,
+    tokenizer: Arc<Tokenizer>,
+}
+
+impl Backend {
+    fn run(self, requests: mpsc::Receiver<Request>) {
+        while let Ok(request) = requests.recv() {
+            let result = self.embed(request.texts, request.kind);
+            // A caller that gave up (dropped its receiver) is not an error.
+            match request.reply {
+                Reply::Async(tx) => drop(tx.send(result)),
+                Reply::Blocking(tx) => drop(tx.send(result)),
+            }
+        }
+    }
+
+    /// Tokenises (prefix, `<s>`, `</s>`, truncation to 512) and embeds, in input order.
+    fn embed(&self, texts: Vec<String>, kind: Kind) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let ids =
+            texts.into_iter().map(|t| self.tokenize(kind.prefix(), &t)).collect::<Result<Vec<_>, _>>()?;
+        let mut order: Vec<usize> = (0..ids.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(ids[i].len()));
+        let mut out = vec![Vec::new(); ids.len()];
+        let mut start = 0;
+        while start < order.len() {
+            // Longest first, so the first sequence of a batch sets its padded length.
+            let longest = ids[order[start]].len();
+            let take = (BATCH_TOKENS / longest).clamp(1, order.len() - start);
+            let batch = &order[start..start + take];
+            let seqs: Vec<&[u32]> = batch.iter().map(|&i| ids[i].as_slice()).collect();
+            for (&i, v) in batch.iter().zip(self.model.embed(&seqs)?) {
+                out[i] = v;
+            }
+            start += take;
+        }
+        Ok(out)
+    }
+
+    fn tokenize(&self, prefix: &str, text: &str) -> Result<Vec<u32>, EmbedError> {
+        let input = format!("{prefix}{text}");
+        let enc = self
+            .tokenizer
+            .encode_fast(input.as_str(), false)
+            .map_err(|e| EmbedError::Model(format!("tokenizer: {e}")))?;
+        let body = enc.get_ids();
+        let body = &body[..body.len().min(MAX_TOKENS - 2)];
+        let mut ids = Vec::with_capacity(body.len() + 2);
+        ids.push(BOS);
+        ids.extend_from_slice(body);
+        ids.push(EOS);
+        Ok(ids)
+    }
+}
