@@ -9,10 +9,16 @@
 //! a question is embedded once, however often the report is opened.
 //!
 //! **Grouping** ([`cluster`]) works across languages because the embedding model is
-//! multilingual: a greedy pass assigns each question to the most similar group centroid when
-//! the cosine is at least [`SAME_MEANING`], else starts a group; a second pass moves every
-//! question to its best centroid. The representative is the medoid (the member most similar
-//! to the others).
+//! multilingual. Raw e5 cosines crowd into 0.75–0.97 for any two support questions ("delete my
+//! account" vs "change my password" scores 0.93, above many translations), so vectors are first
+//! *centred*: the mean of a fixed set of generic support questions in several languages
+//! ([`BACKGROUND`]) is subtracted and the result re-normalised. In that space translations of
+//! one question score 0.68–0.86 and different questions about the same product below 0.5.
+//! A greedy pass then assigns each question to the most similar group centroid when the cosine
+//! is at least [`SAME_MEANING`], else starts a group; a second pass moves every question to its
+//! best centroid. The representative is the medoid (the member most similar to the others).
+//! Loose paraphrases with different words ("download my bills" for "export my invoices") can
+//! still land in separate groups: splitting a gap in two is preferred over hiding one.
 //!
 //! **Identity and status.** Groups are stored in `GAPS` with their centroid. On every report a
 //! fresh group takes the id (and status) of the stored group whose centroid is at least
@@ -39,8 +45,61 @@ use crate::knowledge::{analyze, decode_vector, encode_vector};
 use crate::state::AppState;
 use crate::store::{self, GAPS, QUESTION_VECTORS};
 
-/// Two questions at least this similar (cosine of e5 query embeddings) ask the same thing.
-pub const SAME_MEANING: f32 = 0.88;
+/// Two questions at least this similar (cosine of centred e5 query embeddings) ask the same thing.
+pub const SAME_MEANING: f32 = 0.58;
+
+/// Generic support questions whose mean embedding is the "every question looks like this"
+/// direction removed before comparing (see the module docs). Changing it changes stored
+/// centroids' meaning: keep it fixed.
+pub const BACKGROUND: [&str; 16] = [
+    "How do I reset my password?",
+    "What does the pro plan cost?",
+    "Where can I see my invoices?",
+    "Can I invite my team?",
+    "Wie ändere ich meine E-Mail-Adresse?",
+    "Comment annuler mon abonnement ?",
+    "Is my data stored in the EU?",
+    "How do I connect my calendar?",
+    "¿Puedo usar la app sin conexión?",
+    "Why is the sync slow?",
+    "Hoe kan ik mijn account verwijderen?",
+    "Come posso esportare i miei dati?",
+    "Do you have an API?",
+    "How do I add a user?",
+    "Can I change the language?",
+    "Jak mogę zmienić hasło?",
+];
+
+static BACKGROUND_MEAN: tokio::sync::OnceCell<Vec<f32>> = tokio::sync::OnceCell::const_new();
+
+/// The mean of the [`BACKGROUND`] questions' embeddings (computed once per process).
+pub async fn background_mean(state: &AppState) -> Result<Vec<f32>> {
+    let mean = BACKGROUND_MEAN
+        .get_or_try_init(|| async {
+            let texts = BACKGROUND.iter().map(|s| s.to_string()).collect();
+            let vecs = state.embedder.embed(texts, Kind::Query).await?;
+            let dim = vecs.first().map(|v| v.len()).unwrap_or(0);
+            let mut m = vec![0.0f32; dim];
+            for v in &vecs {
+                for (a, b) in m.iter_mut().zip(v) {
+                    *a += b / vecs.len() as f32;
+                }
+            }
+            Ok::<_, Error>(m)
+        })
+        .await?;
+    Ok(mean.clone())
+}
+
+/// `v - mean`, re-normalised.
+pub fn center(v: &[f32], mean: &[f32]) -> Vec<f32> {
+    let mut c: Vec<f32> = v.iter().zip(mean).map(|(a, b)| a - b).collect();
+    let n = c.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if n > 0.0 {
+        c.iter_mut().for_each(|x| *x /= n);
+    }
+    c
+}
 /// Half-life of a question's weight in the impact score.
 pub const HALF_LIFE_DAYS: f64 = 14.0;
 
@@ -333,7 +392,8 @@ async fn vectors(state: &AppState, cands: &[Candidate]) -> Result<Vec<Vec<f32>>>
             out[i] = Some(v);
         }
     }
-    Ok(out.into_iter().map(|v| v.unwrap_or_default()).collect())
+    let mean = background_mean(state).await?;
+    Ok(out.into_iter().map(|v| center(&v.unwrap_or_default(), &mean)).collect())
 }
 
 /// Builds the report: groups with their stored status, sorted by impact.

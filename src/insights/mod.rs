@@ -104,7 +104,10 @@ pub async fn snippet_from_conversation(
     }
     let document = state.knowledge.add_snippet(&req.question, &req.answer, author).await?;
     let qvec = match state.embedder.embed(vec![req.question.trim().to_owned()], Kind::Query).await {
-        Ok(mut v) => v.pop(),
+        Ok(mut v) => match (v.pop(), gaps::background_mean(state).await) {
+            (Some(q), Ok(mean)) => Some(gaps::center(&q, &mean)),
+            _ => None,
+        },
         Err(e) => {
             tracing::debug!(error = %e, "cannot embed the snippet question; matching by conversation only");
             None

@@ -2,5 +2,7 @@
 
 mod common;
 mod handoff;
+mod insights;
 mod knowledge;
 mod system;
+mod widget;
