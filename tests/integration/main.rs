@@ -5,4 +5,3 @@ mod handoff;
 mod insights;
 mod knowledge;
 mod system;
-mod widget;
