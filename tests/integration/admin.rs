@@ -1,0 +1,66 @@
+//! The admin console's domain: retention and visitor data (GDPR).
+
+use baton::admin::{gdpr, retention};
+use baton::conversation::{self, Author, Conversation, NewMessage, VisitorContext};
+use baton::ids::ConversationId;
+use baton::store::CONVERSATIONS;
+use baton::AppState;
+use chrono::{Duration, Utc};
+
+use crate::common::TestServer;
+
+/// A visitor with one conversation holding `text`; returns (conversation, visitor id).
+fn conversation_with(state: &AppState, text: &str, email: &str) -> (ConversationId, String) {
+    let (token, visitor) = conversation::create_visitor(&state.store).unwrap();
+    let context = VisitorContext { email: email.into(), ..Default::default() };
+    let conv = conversation::open_for_visitor(&state.store, &state.hub, &token, context).unwrap();
+    conversation::append(&state.store, &state.hub, &conv.id, NewMessage::text(Author::visitor(), text))
+        .unwrap();
+    (conv.id, visitor.id.0)
+}
+
+/// Pretends the conversation's last activity was `days` ago.
+fn age(state: &AppState, id: &ConversationId, days: i64) {
+    let mut c: Conversation = state.store.get_json(CONVERSATIONS, id.as_str()).unwrap().unwrap();
+    c.updated_at = Utc::now() - Duration::days(days);
+    state.store.put_json(CONVERSATIONS, id.as_str(), &c).unwrap();
+}
+
+#[tokio::test]
+async fn retention_deletes_only_conversations_older_than_the_period() {
+    let s = TestServer::start().await;
+    let (old, _) = conversation_with(&s.state, "an old question", "");
+    let (recent, _) = conversation_with(&s.state, "a recent question", "");
+    age(&s.state, &old, 31);
+    age(&s.state, &recent, 29);
+
+    assert_eq!(retention::sweep_once(&s.state, Utc::now()).unwrap(), 0, "retention is off by default");
+    s.state.update_config(|c| c.security.retention_days = 30).unwrap();
+    assert_eq!(retention::sweep_once(&s.state, Utc::now()).unwrap(), 1);
+    assert_eq!(conversation::get(&s.state.store, &old).unwrap_err().code(), "not_found");
+    assert!(conversation::messages_after(&s.state.store, &old, 0).unwrap().is_empty(), "messages go too");
+    assert_eq!(conversation::messages_after(&s.state.store, &recent, 0).unwrap().len(), 1, "recent one kept");
+    assert_eq!(retention::sweep_once(&s.state, Utc::now()).unwrap(), 0, "idempotent");
+}
+
+#[tokio::test]
+async fn export_finds_a_visitor_by_email_and_erase_removes_everything() {
+    let s = TestServer::start().await;
+    let (mine, visitor) = conversation_with(&s.state, "my private question", "Jane@Example.com");
+    let (other, _) = conversation_with(&s.state, "someone else's question", "bob@example.com");
+
+    let q = gdpr::VisitorQuery { email: Some("jane@example.com".into()), ..Default::default() };
+    let export = gdpr::export(&s.state, &q).unwrap();
+    assert_eq!(export.visitors.len(), 1);
+    assert_eq!(export.visitors[0].id.0, visitor);
+    assert_eq!(export.conversations.len(), 1);
+    assert_eq!(export.conversations[0].conversation.id, mine);
+    assert_eq!(export.conversations[0].messages[0].text(), "my private question");
+
+    let by_conv = gdpr::VisitorQuery { conversation: Some(mine.0.clone()), ..Default::default() };
+    let erased = gdpr::erase(&s.state, &by_conv).unwrap();
+    assert_eq!((erased.visitors, erased.conversations, erased.messages), (1, 1, 1));
+    assert_eq!(conversation::get(&s.state.store, &mine).unwrap_err().code(), "not_found");
+    assert_eq!(gdpr::export(&s.state, &q).unwrap_err().code(), "not_found");
+    assert!(conversation::get(&s.state.store, &other).is_ok(), "other visitors are untouched");
+}
