@@ -589,8 +589,10 @@ async fn sensitive_topics_and_loops_hand_off_with_the_model() {
                 label: "lost parcel".into(),
                 examples: vec![
                     "my parcel never arrived".into(),
+                    "where is my package, it was never delivered".into(),
                     "das Paket ist verloren gegangen".into(),
                     "mi pedido no ha llegado".into(),
+                    "la commande n'est jamais arrivée".into(),
                 ],
                 ..Default::default()
             },
@@ -598,7 +600,7 @@ async fn sensitive_topics_and_loops_hand_off_with_the_model() {
     })
     .unwrap();
     let conv = new_conversation(st).await;
-    visitor_says(st, &conv.id, "Mon colis n'est jamais arrivé, il a été perdu").await;
+    visitor_says(st, &conv.id, "Il mio pacco non è mai arrivato").await;
     let h = conversation::get(&st.store, &conv.id).unwrap().handoff.expect("admin topic handoff");
     assert_eq!((h.trigger.as_str(), h.topic.as_str()), ("sensitive", "shipping"));
 }
