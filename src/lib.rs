@@ -20,6 +20,7 @@ pub mod knowledge;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod visitor;
 
 pub use config::Config;
 pub use error::{Error, Result};

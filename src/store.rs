@@ -48,6 +48,8 @@ pub const CONVERSATIONS: JsonTable = TableDefinition::new("conversations");
 pub const MESSAGES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("messages");
 /// sha256(visitor token) hex -> conversation::Visitor
 pub const VISITORS: JsonTable = TableDefinition::new("visitors");
+/// VisitorId -> conversation::VisitorContext learnt before the first message (visitor::profile)
+pub const VISITOR_PROFILES: JsonTable = TableDefinition::new("visitor_profiles");
 
 // Team.
 /// UserId -> accounts::User
@@ -98,7 +100,7 @@ impl Store {
             }
             found
         };
-        for t in [SETTINGS, SOURCES, DOCUMENTS, CONVERSATIONS, VISITORS, USERS, SESSIONS, INVITES, GAPS] {
+        for t in [SETTINGS, SOURCES, DOCUMENTS, CONVERSATIONS, VISITORS, VISITOR_PROFILES, USERS, SESSIONS, INVITES, GAPS] {
             tx.open_table(t)?;
         }
         tx.open_table(CHUNKS)?;

@@ -9,6 +9,7 @@ pub mod assets;
 pub mod handoff;
 pub mod knowledge;
 pub mod system;
+pub mod widget;
 
 use poem::{get, middleware::SetHeader, Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApi, OpenApiService};
@@ -18,7 +19,7 @@ use crate::state::AppState;
 
 /// The API areas, combined into one OpenAPI document (a tuple of `#[OpenApi]` structs).
 pub fn api_service() -> OpenApiService<impl OpenApi, ()> {
-    OpenApiService::new((system::SystemApi, knowledge::KnowledgeApi, handoff::HandoffApi), "Baton", env!("CARGO_PKG_VERSION"))
+    OpenApiService::new((system::SystemApi, knowledge::KnowledgeApi, handoff::HandoffApi, widget::WidgetApi), "Baton", env!("CARGO_PKG_VERSION"))
         .description("Self-hosted AI support desk. Errors are JSON: `{message, code, type, link}`.")
         .server("/api")
 }
@@ -38,6 +39,7 @@ pub fn build_app(state: AppState) -> impl Endpoint {
                 .overriding("X-Content-Type-Options", "nosniff")
                 .overriding("Referrer-Policy", "strict-origin-when-cross-origin"),
         )
+        .with(widget::WidgetGuard::new())
         .data(state)
         .catch_all_error(|e| async move { json_error_response(e) })
 }

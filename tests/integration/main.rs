@@ -6,3 +6,4 @@ mod handoff;
 mod insights;
 mod knowledge;
 mod system;
+mod widget;
