@@ -88,7 +88,7 @@ pub fn view(config: &Config) -> Result<SettingsView> {
     Ok(SettingsView {
         public_url: config.public_url(),
         widget: config.widget.clone(),
-        handoff: serde_json::to_value(&config.handoff)?,
+        handoff: tidy_floats(serde_json::to_value(&config.handoff)?),
         hours: serde_json::to_value(&config.hours)?,
         smtp: SmtpView {
             host: config.smtp.host.clone(),
@@ -111,6 +111,20 @@ pub fn view(config: &Config) -> Result<SettingsView> {
         install_snippet: install_snippet(config),
         max_upload_bytes: config.limits.max_upload_bytes as u64,
     })
+}
+
+/// Rounds numbers to 4 decimals: thresholds are f32, and 0.03 would show as 0.029999999329447746.
+fn tidy_floats(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let x = (n.as_f64().unwrap_or(0.0) * 10_000.0).round() / 10_000.0;
+            serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null)
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(tidy_floats).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, v)| (k, tidy_floats(v))).collect()),
+        other => other,
+    }
 }
 
 /// `<script src=".../widget.js" defer></script>` with the appearance as data attributes
@@ -279,12 +293,12 @@ mod tests {
         let json = serde_json::to_string(&v).unwrap();
         assert!(!json.contains("hunter2") && !json.contains("very-secret"), "{json}");
         assert!(v.smtp.password_set && v.security.identity_secret_set);
+        assert_eq!(v.handoff["human_request_margin"], serde_json::json!(0.03));
     }
 
     #[test]
     fn the_install_snippet_escapes_attributes() {
-        let mut c = Config::default();
-        c.public_url = Some("https://help.example.com/".into());
+        let mut c = Config { public_url: Some("https://help.example.com/".into()), ..Config::default() };
         c.widget.team_name = "Tom & \"Jerry\"".into();
         let s = install_snippet(&c);
         assert!(s.starts_with("<script src=\"https://help.example.com/widget.js\" defer"), "{s}");

@@ -47,6 +47,17 @@ fn extension_ok(name: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// The upload limit in words ("20 MB", "512 KB").
+pub fn limit_text(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{} MB", bytes / (1024 * 1024))
+    } else if bytes >= 1024 {
+        format!("{} KB", bytes / 1024)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// Checks sizes and types, writes the files and starts their ingestion.
 pub async fn save_and_ingest(state: &AppState, files: Vec<UploadedFile>) -> Result<SourceId> {
     let limit = state.config().limits.max_upload_bytes;
@@ -55,7 +66,7 @@ pub async fn save_and_ingest(state: &AppState, files: Vec<UploadedFile>) -> Resu
     }
     let total: usize = files.iter().map(|f| f.bytes.len()).sum();
     if total > limit {
-        return Err(Error::PayloadTooLarge(format!("uploads are limited to {} MB", limit / (1024 * 1024))));
+        return Err(Error::PayloadTooLarge(format!("uploads are limited to {}", limit_text(limit))));
     }
     for f in &files {
         if !extension_ok(&f.name) {

@@ -486,7 +486,7 @@ pub async fn report(
                 link: format!("#/inbox/{}", c.conversation),
             })
             .collect();
-        examples.sort_by(|a, b| b.at.cmp(&a.at));
+        examples.sort_by_key(|e| std::cmp::Reverse(e.at));
         examples.dedup_by(|a, b| a.conversation == b.conversation);
         examples.truncate(5);
         let mut languages: Vec<(String, u32)> = langs.into_iter().collect();

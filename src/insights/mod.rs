@@ -37,7 +37,7 @@ pub fn load_threads(state: &AppState, until: Option<DateTime<Utc>>) -> Result<Ve
         let messages = conversation::messages_after(&state.store, &c.id, 0)?;
         out.push(Thread { conversation: c, messages });
     }
-    out.sort_by(|a, b| a.conversation.created_at.cmp(&b.conversation.created_at));
+    out.sort_by_key(|t| t.conversation.created_at);
     Ok(out)
 }
 
