@@ -726,7 +726,9 @@
     setLocale: setLocale,
     reset: reset,
     talkToTeam: talkToTeam,
-    get locale() { return locale; }
+    get locale() { return locale; },
+    /** True once the widget has loaded its settings and the visitor's conversation. */
+    get ready() { return S.ready; }
   };
 
   // ------------------------------------------------------------------ start

@@ -1,6 +1,8 @@
 //! One integration-test binary (short link times); each area is a module under `tests/integration/`.
 
 mod admin;
+mod browser;
+mod browser_support;
 mod common;
 mod handoff;
 mod insights;
