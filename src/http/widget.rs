@@ -19,7 +19,8 @@
 //!
 //! Message events carry `id: <seq>`; `conversation` (state, agent joined…) and `typing` events
 //! carry no id and are not replayed. A comment line every 20 s keeps proxies from closing the
-//! connection, and `Conversation.visitor_seen_at` is refreshed while the stream is open.
+//! connection, and `Conversation.visitor_seen_at` is refreshed while the stream is open. On
+//! Ctrl-C streams end, so the graceful shutdown (which waits for open connections) finishes.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -488,6 +489,9 @@ struct Live {
     last_sent: u64,
     last_view: WidgetConversation,
     tick: tokio::time::Interval,
+    /// Ctrl-C: `baton serve` shuts down gracefully, which waits for open connections; a stream
+    /// never ends by itself, so it ends here (the widget reconnects to the next server).
+    shutdown: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
     _seen: SeenGuard,
 }
 
@@ -504,6 +508,11 @@ impl Live {
             last_sent: after,
             last_view: view.clone(),
             tick: tokio::time::interval(HEARTBEAT),
+            shutdown: Box::pin(async {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }),
             _seen: SeenGuard { state: state.clone(), conv: view.id.clone() },
             state,
         };
@@ -571,6 +580,7 @@ impl Live {
                     }
                     Err(RecvError::Closed) => return None,
                 },
+                _ = &mut self.shutdown => return None,
                 _ = self.tick.tick() => {
                     self._seen.touch();
                     Ok(())

@@ -265,36 +265,48 @@ async fn a_reconnecting_stream_resumes_without_loss_or_duplicates() {
 async fn the_stream_resumes_across_a_server_restart() {
     let s = TestServer::start().await;
     let v = Visitor::new(&s).await;
-    v.say("before the restart").await;
+    // "Talk to the team" starts the thread without waking the AI (whose answer task would hold
+    // the old server's state while the model computes).
+    assert_eq!(v.post("/api/widget/handoff", json!({})).await.status(), 200);
     let id = v.conv_id().await;
+    agent_says(&s, &id, "before the restart");
     agent_says(&s, &id, "agent before");
     let mut sse = Sse::connect(&s.base, &v.token, None).await;
     let last = sse.messages(Duration::from_millis(1500)).await.last().unwrap().id.unwrap();
     drop(sse);
+    // The server notices a closed stream only when a write fails (the first write after the
+    // peer closed still succeeds), and graceful shutdown waits for it: two writes make it quick.
+    agent_says(&s, &id, "written while the visitor is away (1)");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    agent_says(&s, &id, "written while the visitor is away (2)");
+
+    // Like a browser closing its tab: its idle keep-alive connections go too (graceful
+    // shutdown waits for open connections).
+    let token = v.token.clone();
+    drop(v);
 
     let config = s.state.config().as_ref().clone();
     let data = s.stop();
-    // Wait until the old server has released the database: graceful shutdown waits for the
-    // dropped stream's connection, which the server notices at its next heartbeat (20 s).
+    // Wait until the old server has released the database.
     let db = data.path().join("baton.redb");
-    for _ in 0..450 {
-        match redb::Database::create(&db) {
-            Ok(_) => break,
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
+    let t0 = std::time::Instant::now();
+    while let Err(e) = redb::Database::create(&db) {
+        assert!(t0.elapsed() < Duration::from_secs(120), "the old server never released the database: {e}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    eprintln!("old server released the database after {:?}", t0.elapsed());
     let s2 = TestServer::start_in(data, config, true).await;
     let after = agent_says(&s2, &id, "agent after the restart");
 
     // Same token, new server: the visitor resumes from the last seq it saw.
-    let mut sse = Sse::connect(&s2.base, &v.token, Some(last)).await;
+    let mut sse = Sse::connect(&s2.base, &token, Some(last)).await;
     let resumed = sse.messages(Duration::from_millis(1000)).await;
     let expected: Vec<u64> =
         conversation::messages_after(&s2.state.store, &id, last).unwrap().iter().map(|m| m.seq).collect();
     assert_eq!(resumed.iter().map(|e| e.id.unwrap()).collect::<Vec<_>>(), expected);
     assert_eq!(resumed.last().map(text_of).as_deref(), Some("agent after the restart"));
     assert_eq!(expected.last(), Some(&after));
-    let v2 = Visitor { token: v.token.clone(), base: s2.base.clone(), http: reqwest::Client::new() };
+    let v2 = Visitor { token, base: s2.base.clone(), http: reqwest::Client::new() };
     let texts = v2.conversation().await.to_string();
     assert!(texts.contains("before the restart") && texts.contains("agent after the restart"));
 }
