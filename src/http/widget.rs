@@ -19,7 +19,8 @@
 //!
 //! Message events carry `id: <seq>`; `conversation` (state, agent joined…) and `typing` events
 //! carry no id and are not replayed. A comment line every 20 s keeps proxies from closing the
-//! connection, and `Conversation.visitor_seen_at` is refreshed while the stream is open. On
+//! connection, and `Conversation.visitor_seen_at` is kept fresh while the stream is open
+//! ([`crate::visitor::seen`]). On
 //! Ctrl-C streams end, so the graceful shutdown (which waits for open connections) finishes.
 
 use std::collections::VecDeque;
@@ -48,6 +49,7 @@ use crate::handoff::{self, Signal, Trigger};
 use crate::hub::{HubEvent, Typist};
 use crate::ids::{ConversationId, VisitorId};
 use crate::state::AppState;
+use crate::visitor::seen::SeenTracker;
 use crate::visitor::{self, ratelimit::RateLimiter, ContextUpdate, WidgetConversation};
 
 const HEARTBEAT: Duration = Duration::from_secs(20);
@@ -451,6 +453,7 @@ impl WidgetApi {
     async fn stream(
         &self,
         state: Data<&AppState>,
+        seen: Data<&Arc<SeenTracker>>,
         v: StreamVisitor,
         #[oai(name = "Last-Event-ID")] last_event_header: Header<Option<String>>,
         last_event_id: Query<Option<u64>>,
@@ -470,7 +473,8 @@ impl WidgetApi {
         {
             after = 0;
         }
-        let live = Live::start(state.clone(), conv, after)?;
+        seen.connect(&state.store, &conv.id);
+        let live = Live::start(state.clone(), &seen, conv, after)?;
         let stream = futures_util::stream::unfold(live, |mut live| async move {
             let ev = live.next().await?;
             Some((ev, live))
@@ -488,7 +492,6 @@ struct Live {
     queue: VecDeque<WidgetEvent>,
     last_sent: u64,
     last_view: WidgetConversation,
-    tick: tokio::time::Interval,
     /// Ctrl-C: `baton serve` shuts down gracefully, which waits for open connections; a stream
     /// never ends by itself, so it ends here (the widget reconnects to the next server).
     shutdown: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
@@ -496,7 +499,7 @@ struct Live {
 }
 
 impl Live {
-    fn start(state: AppState, conv: Conversation, after: u64) -> poem::Result<Live> {
+    fn start(state: AppState, seen: &Arc<SeenTracker>, conv: Conversation, after: u64) -> poem::Result<Live> {
         // Subscribe before reading the store: anything appended from now on is either in the
         // replay or arrives on the channel (or both; duplicates are dropped by seq).
         let rx = state.hub.subscribe_conversation(&conv.id);
@@ -507,13 +510,12 @@ impl Live {
             queue: VecDeque::new(),
             last_sent: after,
             last_view: view.clone(),
-            tick: tokio::time::interval(HEARTBEAT),
             shutdown: Box::pin(async {
                 if tokio::signal::ctrl_c().await.is_err() {
                     std::future::pending::<()>().await;
                 }
             }),
-            _seen: SeenGuard { state: state.clone(), conv: view.id.clone() },
+            _seen: SeenGuard { tracker: seen.clone(), conv: view.id.clone() },
             state,
         };
         live.queue.push_back(WidgetEvent::conversation("hello", view));
@@ -581,10 +583,6 @@ impl Live {
                     Err(RecvError::Closed) => return None,
                 },
                 _ = &mut self.shutdown => return None,
-                _ = self.tick.tick() => {
-                    self._seen.touch();
-                    Ok(())
-                }
             };
             if let Err(e) = step {
                 tracing::error!(conversation = %self.conv, error = %e, "visitor stream failed");
@@ -594,38 +592,27 @@ impl Live {
     }
 }
 
-/// Refreshes `visitor_seen_at` on the heartbeat and once more when the stream closes.
+/// Registers the stream with the [`SeenTracker`] while it lives.
 struct SeenGuard {
-    state: AppState,
+    tracker: Arc<SeenTracker>,
     conv: ConversationId,
-}
-
-impl SeenGuard {
-    fn touch(&self) {
-        let (store, id) = (self.state.store.clone(), self.conv.clone());
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn_blocking(move || {
-                if let Err(e) = visitor::touch_seen(&store, &id) {
-                    tracing::warn!(conversation = %id, error = %e, "cannot record the visitor as seen");
-                }
-            });
-        }
-    }
 }
 
 impl Drop for SeenGuard {
     fn drop(&mut self) {
-        self.touch();
+        self.tracker.disconnect(&self.conv);
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // CORS, per-IP rate limit and body limit for `/api/widget/`.
 
-/// Middleware for the visitor API; holds the rate limiter shared with the handlers.
+/// Middleware for the visitor API; holds the rate limiter and the seen-tracker shared with the
+/// handlers (one per app, so servers in one process, like tests, do not share them).
 #[derive(Default)]
 pub struct WidgetGuard {
     limiter: Arc<RateLimiter>,
+    seen: Arc<SeenTracker>,
 }
 
 impl WidgetGuard {
@@ -638,13 +625,14 @@ impl<E: Endpoint> Middleware<E> for WidgetGuard {
     type Output = WidgetGuardEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        WidgetGuardEndpoint { inner, limiter: self.limiter.clone() }
+        WidgetGuardEndpoint { inner, limiter: self.limiter.clone(), seen: self.seen.clone() }
     }
 }
 
 pub struct WidgetGuardEndpoint<E> {
     inner: E,
     limiter: Arc<RateLimiter>,
+    seen: Arc<SeenTracker>,
 }
 
 /// Whether `origin` may call the visitor API: any when the list is empty, the listed ones, and
@@ -678,6 +666,7 @@ impl<E: Endpoint> Endpoint for WidgetGuardEndpoint<E> {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         }
         req.extensions_mut().insert(self.limiter.clone());
+        req.extensions_mut().insert(self.seen.clone());
         let Some(state) = req.data::<AppState>().cloned() else {
             return self.inner.call(req).await.map(IntoResponse::into_response);
         };

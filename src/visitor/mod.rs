@@ -12,12 +12,13 @@
 //! - **Identity verification.** With `security.identity_secret` set, `identify` must carry
 //!   `hex(HMAC-SHA256(secret, user_id))` or it is refused (compare: Chatwoot #9493, where an
 //!   unsigned identify could take over a thread).
-//! - **Presence of the visitor.** [`touch_seen`] records `Conversation.visitor_seen_at` while
-//!   the widget's stream is connected, without publishing an event (it would wake every inbox
-//!   every 20 seconds); the email loop in [`crate::handoff::notify`] reads it.
+//! - **Presence of the visitor.** [`seen`] records `Conversation.visitor_seen_at` while the
+//!   widget's stream is connected, in batches and without publishing an event (it would wake
+//!   every inbox every 20 seconds); the email loop in [`crate::handoff::notify`] reads it.
 //! - **Rate limits** live in [`ratelimit`].
 
 pub mod ratelimit;
+pub mod seen;
 
 use std::collections::BTreeMap;
 
@@ -32,7 +33,7 @@ use crate::conversation::{
 use crate::error::{Error, Result};
 use crate::hub::Hub;
 use crate::ids::{ConversationId, VisitorId};
-use crate::store::{self, Store, CONVERSATIONS, VISITOR_PROFILES};
+use crate::store::{self, Store, VISITOR_PROFILES};
 
 /// Longest attribute map the widget may store (keys), and longest value (serialised chars).
 const MAX_ATTRIBUTES: usize = 50;
@@ -356,18 +357,6 @@ pub fn rate_team(
         Ok(())
     })?;
     Ok(conv)
-}
-
-/// Records that the visitor's widget is connected now. Not published (see the module docs).
-pub fn touch_seen(store: &Store, id: &ConversationId) -> Result<()> {
-    store.write(|tx| {
-        let mut t = tx.open_table(CONVERSATIONS)?;
-        if let Some(mut c) = store::get_json::<Conversation>(&t, id.as_str())? {
-            c.visitor_seen_at = Some(Utc::now());
-            store::put_json(&mut t, id.as_str(), &c)?;
-        }
-        Ok(())
-    })
 }
 
 /// A follow-up email's resume link (`?baton_resume=…`, see [`crate::handoff::notify`]) opened

@@ -581,3 +581,62 @@ async fn the_snippet_and_demo_page_are_served() {
     let page = reqwest::get(s.url("/")).await.unwrap().text().await.unwrap();
     assert!(page.contains("/widget.js"), "the demo page embeds the widget");
 }
+
+#[tokio::test]
+async fn a_follow_up_emails_resume_link_reopens_the_thread_in_another_browser() {
+    let s = TestServer::start().await;
+    let v = Visitor::new(&s).await;
+    v.say("please email me").await;
+    let id = v.conv_id().await;
+    let conv = conversation::get(&s.state.store, &id).unwrap();
+    let link = baton::handoff::notify::resume_link(&s.state, &conv.visitor, &id).unwrap();
+    let resume = link.split("baton_resume=").nth(1).unwrap();
+
+    // Another browser (no token) opens the link.
+    let other = reqwest::Client::new();
+    let r = other.post(s.url("/api/widget/resume")).json(&json!({"resume": resume})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let token = r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    assert_ne!(token, v.token);
+    let view: Value = other
+        .get(s.url("/api/widget/conversation"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["conversation"]["id"], id.as_str());
+    assert!(view.to_string().contains("please email me"));
+
+    // A tampered link grants nothing.
+    let bad = format!("{}x", resume);
+    let r = other.post(s.url("/api/widget/resume")).json(&json!({"resume": bad})).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn a_connected_widget_keeps_the_visitor_marked_as_seen() {
+    let s = TestServer::start().await;
+    let v = Visitor::new(&s).await;
+    v.say("hi").await;
+    let id = v.conv_id().await;
+    // Pretend the visitor was last seen long ago.
+    let old = chrono::Utc::now() - chrono::Duration::hours(1);
+    conversation::update(&s.state.store, &s.state.hub, &id, |c| {
+        c.visitor_seen_at = Some(old);
+        Ok(())
+    })
+    .unwrap();
+    let _sse = Sse::connect(&s.base, &v.token, None).await;
+    let t0 = std::time::Instant::now();
+    loop {
+        let seen = conversation::get(&s.state.store, &id).unwrap().visitor_seen_at.unwrap();
+        if seen > old + chrono::Duration::minutes(59) {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(5), "opening the stream marks the visitor as seen");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
