@@ -233,7 +233,14 @@
   ]);
   root.appendChild(launcher);
   root.appendChild(panel);
-  shadow.appendChild(el("style", { text: CSS }));
+  // A constructed stylesheet works under a strict Content-Security-Policy (no inline <style>).
+  try {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } catch (e) {
+    shadow.appendChild(el("style", { text: CSS }));
+  }
   shadow.appendChild(root);
 
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") { e.stopPropagation(); close(); } });
@@ -611,8 +618,9 @@
 
   function send(text, clientId) {
     clientId = clientId || cid();
+    // After resolution the next message starts a new conversation.
+    if (S.conv && S.conv.state === "resolved") resetView();
     S.pending.set(clientId, { text: text, failed: false });
-    if (S.conv && S.conv.state === "resolved") resetView(), S.pending.set(clientId, { text: text, failed: false });
     render();
     clearTimeout(typingStop); typingSent = 0;
     return ensureSession()

@@ -253,6 +253,21 @@ async fn the_widget_is_full_screen_on_phones_and_follows_dark_mode() {
     b.js("Baton.setLocale('fr');", vec![]).await;
     let talk = b.js(&format!("{ROOT} return r.querySelector('.talk').textContent;"), vec![]).await;
     assert_eq!(talk, "Parler à l'équipe");
+    // Dark mode at desktop width, with a sent message.
+    b.client.set_window_size(1280, 800).await.unwrap();
+    b.js("Baton.setLocale('en');", vec![]).await;
+    shadow_el(&b, "#baton-input").await.send_keys("How do I install the widget?\n").await.unwrap();
+    b.wait_js(
+        "the sent message",
+        &format!("{ROOT} return r.querySelector('.msg.me[data-seq]') !== null;"),
+        Duration::from_secs(10),
+    )
+    .await;
+    let rect = b
+        .js(&format!("{ROOT} const b = r.querySelector('.panel').getBoundingClientRect(); return [b.width, innerWidth];"), vec![])
+        .await;
+    assert_eq!(rect[0], 380, "a floating panel on desktop: {rect}");
+    b.screenshot("desktop-dark").await;
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "no console errors: {errors:#?}");
     b.close().await;
