@@ -466,7 +466,7 @@
     var submit = el("button", { class: "primary", type: "submit", text: t("submit"), disabled: S.csatScore ? false : true });
     var stars = el("div", { class: "stars", role: "group", "aria-labelledby": "baton-rate" });
     for (var i = 1; i <= 5; i++) (function (n) {
-      stars.appendChild(el("button", { type: "button", "aria-pressed": S.csatScore === n ? "true" : "false", "aria-label": t("star", { n: n }), text: ["😞", "🙁", "😐", "🙂", "😀"][n - 1], onclick: function () {
+      stars.appendChild(el("button", { type: "button", "aria-pressed": S.csatScore === n ? "true" : "false", "aria-label": t("star", { n: n }), text: String(n), onclick: function () {
         S.csatScore = n;
         Array.prototype.forEach.call(stars.children, function (b, j) { b.setAttribute("aria-pressed", j + 1 === n ? "true" : "false"); });
         submit.disabled = false;

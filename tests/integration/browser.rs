@@ -151,6 +151,20 @@ async fn a_visitor_asks_gets_a_cited_ai_answer_and_reaches_the_team() {
     assert_eq!(conv.context.pages[0].url, s.url("/"), "the agent sees the page");
     b.screenshot("desktop-handoff").await;
 
+    // Nobody is online: the widget asks for an email, and the thread records it.
+    let email = shadow_el(&b, "#baton-email").await;
+    email.send_keys("ada@example.com").await.unwrap();
+    shadow_el(&b, "form.card button[type=submit]").await.click().await.unwrap();
+    b.wait_js(
+        "the email confirmation",
+        &format!("{ROOT} return [...r.querySelectorAll('.event')].some(x => x.textContent === \"We'll reply to ada@example.com.\") && !r.querySelector('#baton-email');"),
+        Duration::from_secs(10),
+    )
+    .await;
+    let follow_up = baton::conversation::get(&s.state.store, &conv.id).unwrap().follow_up.unwrap();
+    assert_eq!(follow_up.email, "ada@example.com");
+    assert!(follow_up.consent_text.contains("only to reply"), "the consent shown is stored: {follow_up:?}");
+
     // An agent joins and replies: the visitor sees the name live.
     let agent = baton::conversation::Author::agent("u1".into(), "Dana");
     baton::conversation::transition(
@@ -206,6 +220,39 @@ async fn a_visitor_asks_gets_a_cited_ai_answer_and_reaches_the_team() {
         Duration::from_secs(10),
     )
     .await;
+
+    // Resolved: the visitor rates the team, then can start over.
+    baton::conversation::transition(
+        &s.state.store,
+        &s.state.hub,
+        &conv.id,
+        baton::conversation::State::Resolved,
+        baton::conversation::NewMessage::event("resolved", "Resolved by Dana", serde_json::json!({})),
+        |_| {},
+    )
+    .unwrap();
+    b.wait_js(
+        "the rating card",
+        &format!("{ROOT} return r.querySelectorAll('.stars button').length === 5;"),
+        Duration::from_secs(10),
+    )
+    .await;
+    shadow_el(&b, ".stars button:nth-child(5)").await.click().await.unwrap();
+    shadow_el(&b, "#baton-csat-comment").await.send_keys("Quick and kind").await.unwrap();
+    b.screenshot("desktop-csat").await;
+    shadow_el(&b, "form.card button[type=submit]").await.click().await.unwrap();
+    b.wait_js(
+        "the thanks",
+        &format!("{ROOT} return [...r.querySelectorAll('.card p')].some(x => x.textContent === 'Thank you for your rating!');"),
+        Duration::from_secs(10),
+    )
+    .await;
+    let csat = baton::conversation::get(&s.state.store, &conv.id).unwrap().csat.unwrap();
+    assert_eq!((csat.score, csat.comment.as_str()), (5, "Quick and kind"));
+    shadow_el(&b, ".card .link").await.click().await.unwrap();
+    let left =
+        b.js(&format!("{ROOT} return r.querySelectorAll('.msg[data-seq], .event').length;"), vec![]).await;
+    assert_eq!(left, 0, "a fresh conversation view");
 
     // Esc closes and gives focus back to the launcher.
     let input = shadow_el(&b, "#baton-input").await;
