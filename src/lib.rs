@@ -3,6 +3,7 @@
 //! See the README's architecture section for how a message flows from the widget to an answer
 //! and on to the team inbox.
 
+pub mod accounts;
 pub mod admin;
 pub mod answer;
 pub mod cli;

@@ -54,6 +54,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let url = running.state.config().public_url();
     tracing::info!(addr = %running.addr, "Baton is listening");
     println!("\n  Baton is running: {url}/ (demo page with the widget), {url}/app (team inbox), {url}/api/docs (API)\n");
+    // First run: a one-time link that creates the owner's account (a fresh one on each start
+    // until it is used).
+    match crate::accounts::setup_link(&running.state.store, &url) {
+        Ok(Some(link)) => println!("  First run: create the owner's account at {link}\n"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot create the setup link"),
+    }
+    crate::accounts::spawn_sweeper(running.state.store.clone());
     running.handle.await??;
     Ok(())
 }

@@ -20,6 +20,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Presence, the trigger classifier's cache and `conversation.handoff` events.
     pub handoff: Arc<crate::handoff::Runtime>,
+    /// Sign-in rate limits (see [`crate::accounts`]).
+    pub accounts: Arc<crate::accounts::Runtime>,
 }
 
 /// The key under which admin-edited settings are stored.
@@ -49,6 +51,7 @@ impl AppState {
             knowledge,
             hub: Arc::new(Hub::default()),
             handoff: Arc::new(crate::handoff::Runtime::default()),
+            accounts: Arc::new(crate::accounts::Runtime::default()),
         })
     }
 

@@ -6,6 +6,7 @@
 //! [`crate::error::ErrorBody`].
 
 pub mod assets;
+pub mod auth;
 pub mod handoff;
 pub mod knowledge;
 pub mod system;
@@ -19,7 +20,7 @@ use crate::state::AppState;
 
 /// The API areas, combined into one OpenAPI document (a tuple of `#[OpenApi]` structs).
 pub fn api_service() -> OpenApiService<impl OpenApi, ()> {
-    OpenApiService::new((system::SystemApi, knowledge::KnowledgeApi, handoff::HandoffApi, widget::WidgetApi), "Baton", env!("CARGO_PKG_VERSION"))
+    OpenApiService::new((system::SystemApi, knowledge::KnowledgeApi, handoff::HandoffApi, widget::WidgetApi, auth::AuthApi, auth::TeamApi), "Baton", env!("CARGO_PKG_VERSION"))
         .description("Self-hosted AI support desk. Errors are JSON: `{message, code, type, link}`.")
         .server("/api")
 }
@@ -40,6 +41,7 @@ pub fn build_app(state: AppState) -> impl Endpoint {
                 .overriding("Referrer-Policy", "strict-origin-when-cross-origin"),
         )
         .with(widget::WidgetGuard::new())
+        .with(poem::middleware::CookieJarManager::new())
         .data(state)
         .catch_all_error(|e| async move { json_error_response(e) })
 }

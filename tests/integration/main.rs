@@ -1,5 +1,6 @@
 //! One integration-test binary (short link times); each area is a module under `tests/integration/`.
 
+mod accounts;
 mod admin;
 mod browser;
 mod browser_support;
