@@ -14,6 +14,7 @@ pub mod error;
 pub mod eval;
 pub mod handoff;
 pub mod http;
+pub mod inbox;
 pub mod hub;
 pub mod ids;
 pub mod insights;

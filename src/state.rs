@@ -22,6 +22,8 @@ pub struct AppState {
     pub handoff: Arc<crate::handoff::Runtime>,
     /// Sign-in rate limits (see [`crate::accounts`]).
     pub accounts: Arc<crate::accounts::Runtime>,
+    /// Who is viewing which conversation in the inbox (see [`crate::inbox`]).
+    pub inbox: Arc<crate::inbox::Runtime>,
 }
 
 /// The key under which admin-edited settings are stored.
@@ -52,6 +54,7 @@ impl AppState {
             hub: Arc::new(Hub::default()),
             handoff: Arc::new(crate::handoff::Runtime::default()),
             accounts: Arc::new(crate::accounts::Runtime::default()),
+            inbox: Arc::new(crate::inbox::Runtime::default()),
         })
     }
 

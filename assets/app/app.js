@@ -9,7 +9,10 @@ const main = document.getElementById('main');
 const topbar = document.getElementById('topbar');
 
 export const session = { me: null };
+// The mounted page: `cleanup()` when leaving; `update(sub)` (optional) keeps the page mounted
+// when only its sub-route changes (the inbox opening another conversation).
 let cleanup = null;
+let mounted = { page: null, update: null };
 let renderSeq = 0;
 
 function parseRoute() {
@@ -89,13 +92,27 @@ async function logoutEverywhere() {
   go('#/login');
 }
 
+function adopt(handle, page) {
+  if (typeof handle === 'function') {
+    cleanup = handle;
+  } else if (handle && typeof handle === 'object') {
+    cleanup = handle.cleanup || null;
+    mounted = { page, update: handle.update || null };
+  }
+}
+
 async function render() {
   const seq = ++renderSeq;
+  const { page, sub } = parseRoute();
+  if (session.me && mounted.page === page && typeof mounted.update === 'function') {
+    mounted.update(sub);
+    return;
+  }
   if (typeof cleanup === 'function') {
     try { cleanup(); } catch { /* ignore */ }
   }
   cleanup = null;
-  const { page, sub } = parseRoute();
+  mounted = { page: null, update: null };
   if (page === 'setup' || page === 'invite') {
     drawTopbar(page);
     main.replaceChildren();
@@ -124,17 +141,17 @@ async function render() {
       const m = await import('./inbox.js');
       if (seq !== renderSeq) return;
       main.replaceChildren();
-      cleanup = await m.mountInbox(main, sub, session);
+      adopt(await m.mountInbox(main, sub, session), 'inbox');
     } else if (page === 'admin') {
       const m = await import('./admin.js');
       if (seq !== renderSeq) return;
       main.replaceChildren();
-      cleanup = await m.mountAdmin(main, sub);
+      adopt(await m.mountAdmin(main, sub), 'admin');
     } else if (page === 'insights') {
       const m = await import('./insights.js');
       if (seq !== renderSeq) return;
       main.replaceChildren();
-      cleanup = await m.mountInsights(main, sub);
+      adopt(await m.mountInsights(main, sub), 'insights');
     } else if (page === 'team') {
       main.replaceChildren();
       cleanup = await mountTeam(main);

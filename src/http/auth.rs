@@ -151,6 +151,7 @@ pub struct PasswordChange {
 }
 
 #[derive(Debug, Object)]
+#[oai(rename = "SessionsEnded")]
 pub struct Ended {
     pub sessions_ended: u32,
 }

@@ -410,7 +410,7 @@ async fn the_app_shell_is_served_at_app() {
         let html = resp.text().await.unwrap();
         assert!(html.contains("/app/app.js"), "{path} serves the shell");
     }
-    for file in ["/app/app.js", "/app/api.js", "/app/style.css"] {
+    for file in ["/app/app.js", "/app/api.js", "/app/style.css", "/app/inbox.js"] {
         let resp = s.client.get(s.url(file)).send().await.unwrap();
         assert_eq!(resp.status(), 200, "{file}");
         if file.ends_with(".js") {

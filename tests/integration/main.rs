@@ -6,6 +6,7 @@ mod browser;
 mod browser_support;
 mod common;
 mod handoff;
+mod inbox;
 mod insights;
 mod knowledge;
 mod system;
