@@ -28,6 +28,10 @@ export function go(hash) {
 
 async function loadMe() {
   try {
+    // Ask first, so a signed-out visit does not log a failed request in the console.
+    const status = await api('GET', '/api/auth/status', null, { quiet: true });
+    session.setupNeeded = status.setup_needed;
+    if (!status.signed_in) throw new Error('signed out');
     const me = await api('GET', '/api/auth/me', null, { allow401: true, quiet: true });
     session.me = me;
     setCsrf(me.csrf_token);
@@ -183,8 +187,7 @@ function authCard(title, ...children) {
 }
 
 async function mountLogin(root) {
-  let status = { setup_needed: false };
-  try { status = await api('GET', '/api/auth/status', null, { quiet: true }); } catch { /* offline: form still shows */ }
+  const status = { setup_needed: !!session.setupNeeded };
   const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, autofocus: true });
   const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
   const err = h('p', { class: 'error', role: 'alert' });

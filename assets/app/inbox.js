@@ -220,7 +220,7 @@ export async function mountInbox(root, sub, session) {
       st.users.filter((u) => u.id !== me.id && u.id !== c.assignee && !u.disabled).map((u) => h('option', { value: 'u:' + u.id }, `Assign to ${u.name}`)),
       st.teams.map((t) => h('option', { value: 't:' + t }, `Team: ${t}`)),
       c.assignee ? h('option', { value: 'none' }, 'Unassign') : null);
-    head.replaceChildren(
+    head.replaceChildren(...[
       h('a', { class: 'ib-back', href: '#/inbox', 'aria-label': 'Back to the list' }, '←'),
       h('h2', {}, v.visitor),
       h('span', { class: `tag ${c.state}` }, STATES[c.state] || c.state),
@@ -233,7 +233,8 @@ export async function mountInbox(root, sub, session) {
             c.state !== 'bot' ? h('button', { type: 'button', title: 'The AI answers again', onclick: () => act('hand-back') }, 'Hand back to AI') : null,
             h('button', { type: 'button', class: 'primary', title: 'Resolve (e)', onclick: () => act('resolve') }, 'Resolve'),
           ],
-        h('button', { type: 'button', class: 'ib-sidetoggle', 'aria-label': 'Show visitor context', onclick: () => shell.classList.toggle('show-side') }, 'Context')));
+        h('button', { type: 'button', class: 'ib-sidetoggle', 'aria-label': 'Show visitor context', onclick: () => shell.classList.toggle('show-side') }, 'Context')),
+    ].filter(Boolean));
   }
 
   function drawPresence() {
@@ -270,8 +271,7 @@ export async function mountInbox(root, sub, session) {
     const body = m.body;
     if (body.type === 'event') {
       const isHandoff = body.event === 'handoff';
-      const extra = isHandoff && body.data && body.data.trigger ? ` · ${triggerLabel(body.data.trigger)}` : '';
-      return h('div', { class: 'event' + (isHandoff ? ' handoff' : ''), dataset: { seq: m.seq, event: body.event } }, body.text + extra, ' · ', time);
+      return h('div', { class: 'event' + (isHandoff ? ' handoff' : ''), dataset: { seq: m.seq, event: body.event } }, body.text, ' · ', time);
     }
     if (body.type === 'note') {
       return h('div', { class: 'msg note', dataset: { seq: m.seq } },

@@ -125,6 +125,8 @@ pub struct Me {
 pub struct AuthStatus {
     /// No account exists yet: open the setup link printed by `baton serve`.
     pub setup_needed: bool,
+    /// The request carries a valid session (then `GET /auth/me` gives the user and CSRF token).
+    pub signed_in: bool,
 }
 
 #[derive(Debug, Object)]
@@ -212,8 +214,12 @@ pub struct AuthApi;
 impl AuthApi {
     /// Whether Baton still needs its first account.
     #[oai(path = "/auth/status", method = "get")]
-    async fn status(&self, state: Data<&AppState>) -> poem::Result<Json<AuthStatus>> {
-        Ok(Json(AuthStatus { setup_needed: !accounts::has_users(&state.store)? }))
+    async fn status(&self, req: &Request, state: Data<&AppState>) -> poem::Result<Json<AuthStatus>> {
+        let signed_in = req
+            .cookie()
+            .get(SESSION_COOKIE)
+            .is_some_and(|c| accounts::authenticate(&state.store, c.value_str()).is_ok());
+        Ok(Json(AuthStatus { setup_needed: !accounts::has_users(&state.store)?, signed_in }))
     }
 
     /// Signs in; sets the `baton_session` cookie. Rate limited per IP and per account.

@@ -5,6 +5,7 @@ mod admin;
 mod browser;
 mod browser_support;
 mod common;
+mod e2e;
 mod handoff;
 mod inbox;
 mod insights;
