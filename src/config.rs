@@ -378,9 +378,8 @@ impl Config {
             }
         }
 
-        let mut config: Config = value
-            .try_into()
-            .map_err(|e: toml::de::Error| anyhow::anyhow!("invalid configuration: {e}"))?;
+        let mut config: Config =
+            value.try_into().map_err(|e: toml::de::Error| anyhow::anyhow!("invalid configuration: {e}"))?;
         if let Some(d) = &overrides.data_dir {
             config.data_dir = d.clone();
         }
@@ -439,7 +438,10 @@ fn set_path(value: &mut toml::Value, path: &[String], new: toml::Value) -> bool 
     let new = match (t.get(last.as_str()), new) {
         (Some(toml::Value::String(_)), v) => toml::Value::String(scalar_to_string(v)),
         (Some(toml::Value::Array(_)), toml::Value::String(s)) => toml::Value::Array(
-            s.split(',').map(|x| toml::Value::String(x.trim().to_owned())).filter(|v| v.as_str() != Some("")).collect(),
+            s.split(',')
+                .map(|x| toml::Value::String(x.trim().to_owned()))
+                .filter(|v| v.as_str() != Some(""))
+                .collect(),
         ),
         (_, v) => v,
     };
@@ -475,8 +477,11 @@ mod tests {
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("baton.toml");
-        std::fs::write(&file, "addr = \"127.0.0.1:9000\"\n[answer]\nconfidence_threshold = 0.7\n[smtp]\nport = 2525\n")
-            .unwrap();
+        std::fs::write(
+            &file,
+            "addr = \"127.0.0.1:9000\"\n[answer]\nconfidence_threshold = 0.7\n[smtp]\nport = 2525\n",
+        )
+        .unwrap();
         let env = vec![
             ("BATON_SMTP__PORT".to_owned(), "2626".to_owned()),
             ("BATON_SMTP__HOST".to_owned(), "mail.example.com".to_owned()),

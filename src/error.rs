@@ -118,10 +118,8 @@ impl poem::error::ResponseError for Error {
         }
         let mut resp = poem::web::Json(self.body()).with_status(self.status()).into_response();
         if let Error::RateLimited { retry_after_secs } = self {
-            resp.headers_mut().insert(
-                poem::http::header::RETRY_AFTER,
-                poem::http::HeaderValue::from(*retry_after_secs),
-            );
+            resp.headers_mut()
+                .insert(poem::http::header::RETRY_AFTER, poem::http::HeaderValue::from(*retry_after_secs));
         }
         resp
     }

@@ -81,6 +81,8 @@ string_id!(
 );
 
 /// A chunk of a document in the retrieval index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, poem_openapi::NewType)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, poem_openapi::NewType,
+)]
 #[serde(transparent)]
 pub struct ChunkId(pub u64);

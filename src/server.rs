@@ -25,11 +25,7 @@ pub async fn start(
         .into_acceptor()
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let local = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .unwrap_or(addr);
+    let local = acceptor.local_addr().first().and_then(|a| a.as_socket_addr().copied()).unwrap_or(addr);
     let app = crate::http::build_app(state.clone());
     let handle = tokio::spawn(async move {
         poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(app, shutdown, None).await

@@ -13,8 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use redb::{
-    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
-    WriteTransaction,
+    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
 };
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -100,7 +99,18 @@ impl Store {
             }
             found
         };
-        for t in [SETTINGS, SOURCES, DOCUMENTS, CONVERSATIONS, VISITORS, VISITOR_PROFILES, USERS, SESSIONS, INVITES, GAPS] {
+        for t in [
+            SETTINGS,
+            SOURCES,
+            DOCUMENTS,
+            CONVERSATIONS,
+            VISITORS,
+            VISITOR_PROFILES,
+            USERS,
+            SESSIONS,
+            INVITES,
+            GAPS,
+        ] {
             tx.open_table(t)?;
         }
         tx.open_table(CHUNKS)?;
@@ -130,8 +140,7 @@ impl Store {
     pub fn write<R>(&self, f: impl FnOnce(&WriteTransaction) -> Result<R>) -> Result<R> {
         let mut tx = self.db.begin_write()?;
         if !self.durable {
-            tx.set_durability(Durability::None)
-                .map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
+            tx.set_durability(Durability::None).map_err(|e| Error::internal(anyhow::anyhow!("{e}")))?;
         }
         let out = f(&tx)?;
         tx.commit()?;

@@ -333,7 +333,12 @@ pub struct NewMessage {
 
 impl NewMessage {
     pub fn text(author: Author, text: impl Into<String>) -> Self {
-        NewMessage { author, body: Body::Text(TextBody { text: text.into() }), page: None, client_id: String::new() }
+        NewMessage {
+            author,
+            body: Body::Text(TextBody { text: text.into() }),
+            page: None,
+            client_id: String::new(),
+        }
     }
 
     pub fn event(event: &str, text: impl Into<String>, data: serde_json::Value) -> Self {
@@ -352,7 +357,8 @@ impl NewMessage {
 /// Creates a visitor and returns the token to hand to its browser.
 pub fn create_visitor(store: &Store) -> Result<(VisitorToken, Visitor)> {
     let token = VisitorToken::generate();
-    let visitor = Visitor { id: VisitorId::random(), created_at: Utc::now(), conversation: None, history: Vec::new() };
+    let visitor =
+        Visitor { id: VisitorId::random(), created_at: Utc::now(), conversation: None, history: Vec::new() };
     store.put_json(VISITORS, &token.hash(), &visitor)?;
     Ok((token, visitor))
 }
@@ -371,7 +377,12 @@ pub fn list(store: &Store) -> Result<Vec<Conversation>> {
 }
 
 /// The visitor's open conversation, created on first use.
-pub fn open_for_visitor(store: &Store, hub: &Hub, token: &VisitorToken, context: VisitorContext) -> Result<Conversation> {
+pub fn open_for_visitor(
+    store: &Store,
+    hub: &Hub,
+    token: &VisitorToken,
+    context: VisitorContext,
+) -> Result<Conversation> {
     let created = store.write(|tx| {
         let mut visitors = tx.open_table(VISITORS)?;
         let mut visitor: Visitor =
@@ -532,11 +543,7 @@ pub fn transition(
 ) -> Result<(Conversation, Message)> {
     let (conv, _) = update(store, hub, id, |c| {
         if c.state != to && !c.state.can_become(to) {
-            return Err(Error::Conflict(format!(
-                "cannot go from {} to {}",
-                c.state.as_str(),
-                to.as_str()
-            )));
+            return Err(Error::Conflict(format!("cannot go from {} to {}", c.state.as_str(), to.as_str())));
         }
         let now = Utc::now();
         match to {
@@ -613,8 +620,15 @@ mod tests {
         let a = open_for_visitor(&store, &hub, &token, VisitorContext::default()).unwrap();
         let b = open_for_visitor(&store, &hub, &token, VisitorContext::default()).unwrap();
         assert_eq!(a.id, b.id);
-        transition(&store, &hub, &a.id, State::Resolved, NewMessage::event("resolved", "Resolved", Default::default()), |_| {})
-            .unwrap();
+        transition(
+            &store,
+            &hub,
+            &a.id,
+            State::Resolved,
+            NewMessage::event("resolved", "Resolved", Default::default()),
+            |_| {},
+        )
+        .unwrap();
         let c = open_for_visitor(&store, &hub, &token, VisitorContext::default()).unwrap();
         assert_ne!(a.id, c.id);
         let v = visitor_by_token(&store, &token).unwrap().unwrap();

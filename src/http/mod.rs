@@ -7,8 +7,8 @@
 
 pub mod assets;
 pub mod auth;
-pub mod inbox;
 pub mod handoff;
+pub mod inbox;
 pub mod knowledge;
 pub mod system;
 pub mod widget;
@@ -21,9 +21,21 @@ use crate::state::AppState;
 
 /// The API areas, combined into one OpenAPI document (a tuple of `#[OpenApi]` structs).
 pub fn api_service() -> OpenApiService<impl OpenApi, ()> {
-    OpenApiService::new((system::SystemApi, knowledge::KnowledgeApi, handoff::HandoffApi, widget::WidgetApi, auth::AuthApi, auth::TeamApi, inbox::InboxApi), "Baton", env!("CARGO_PKG_VERSION"))
-        .description("Self-hosted AI support desk. Errors are JSON: `{message, code, type, link}`.")
-        .server("/api")
+    OpenApiService::new(
+        (
+            system::SystemApi,
+            knowledge::KnowledgeApi,
+            handoff::HandoffApi,
+            widget::WidgetApi,
+            auth::AuthApi,
+            auth::TeamApi,
+            inbox::InboxApi,
+        ),
+        "Baton",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description("Self-hosted AI support desk. Errors are JSON: `{message, code, type, link}`.")
+    .server("/api")
 }
 
 pub fn build_app(state: AppState) -> impl Endpoint {

@@ -8,7 +8,8 @@ async fn health_and_openapi_are_served() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["status"], "ok");
 
-    let spec: serde_json::Value = s.client.get(s.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let spec: serde_json::Value =
+        s.client.get(s.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
     assert!(spec["paths"]["/api/health"].is_object() || spec["paths"]["/health"].is_object(), "{spec}");
     let docs = s.client.get(s.url("/api/docs")).send().await.unwrap();
     assert_eq!(docs.status(), 200);
