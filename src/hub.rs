@@ -16,7 +16,9 @@ use tokio::sync::broadcast;
 use crate::conversation::{Conversation, Message};
 use crate::ids::{ConversationId, UserId};
 
-const CHANNEL_CAPACITY: usize = 256;
+/// Per-conversation buffer. Small on purpose: a slow listener gets `Lagged` and re-reads from
+/// the store, and thousands of open widgets each hold one channel.
+const CHANNEL_CAPACITY: usize = 32;
 
 /// Something that happened, as sent to live listeners.
 #[derive(Debug, Clone, Serialize)]
@@ -60,7 +62,7 @@ pub struct Hub {
 
 impl Default for Hub {
     fn default() -> Self {
-        Hub { conversations: Mutex::new(HashMap::new()), team: broadcast::channel(CHANNEL_CAPACITY * 4).0 }
+        Hub { conversations: Mutex::new(HashMap::new()), team: broadcast::channel(CHANNEL_CAPACITY * 32).0 }
     }
 }
 

@@ -28,7 +28,10 @@ pub async fn start(
     let local = acceptor.local_addr().first().and_then(|a| a.as_socket_addr().copied()).unwrap_or(addr);
     let app = crate::http::build_app(state.clone());
     let handle = tokio::spawn(async move {
-        poem::Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(app, shutdown, None).await
+        // Open SSE streams end on shutdown by themselves; the timeout bounds anything else.
+        poem::Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(app, shutdown, Some(std::time::Duration::from_secs(5)))
+            .await
     });
     Ok(Running { addr: local, state, handle })
 }

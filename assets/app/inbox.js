@@ -291,10 +291,21 @@ export async function mountInbox(root, sub, session) {
     const cls = kind === 'visitor' ? 'visitor' : kind === 'agent' ? 'agent' : 'ai';
     const who = kind === 'visitor' ? st.view.visitor : kind === 'agent' ? (m.author.id === me.id ? 'You' : m.author.name) : 'Baton';
     const pageUrl = m.page && httpUrl(m.page.url);
+    // One click from an agent's answer to a Q&A snippet the AI answers with next time.
+    const learn = kind === 'agent'
+      ? h('button', { type: 'button', class: 'learn', title: 'Save this reply and the question before it as knowledge, so the AI answers it next time', onclick: () => saveAsKnowledge(m) }, 'Save as knowledge')
+      : null;
     return h('div', { class: `msg ${cls}`, dataset: { seq: m.seq } },
       h('div', { class: 'meta' }, h('strong', {}, who), time,
-        pageUrl ? h('a', { href: pageUrl, target: '_blank', rel: 'noopener noreferrer', title: m.page.url }, m.page.title || 'page') : null),
+        pageUrl ? h('a', { href: pageUrl, target: '_blank', rel: 'noopener noreferrer', title: m.page.url }, m.page.title || 'page') : null, learn),
       h('div', { class: 'text' }, body.text));
+  }
+
+  async function saveAsKnowledge(m) {
+    const asked = st.view.messages.filter((x) => x.seq < m.seq && x.author.kind === 'visitor' && x.body.type === 'text');
+    const question = asked.length ? asked[asked.length - 1].body.text : '';
+    const { openSnippetDialog } = await import('./insights.js');
+    openSnippetDialog(st.openId, question, m.body.text, () => toast('Saved to the knowledge base. The AI answers this from now on.'));
   }
 
   function lastSeq() {

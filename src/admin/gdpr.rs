@@ -12,11 +12,11 @@ use poem_openapi::Object;
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-use crate::conversation::{self, Conversation, Message, Visitor};
+use crate::conversation::{self, Conversation, Message, Visitor, VisitorContext};
 use crate::error::{Error, Result};
 use crate::ids::{ConversationId, VisitorId};
 use crate::state::AppState;
-use crate::store::{self, VISITORS};
+use crate::store::{self, VISITORS, VISITOR_PROFILES};
 
 /// How to find a visitor; exactly one field is used (the first one given).
 #[derive(Debug, Clone, Default, Deserialize, Object)]
@@ -33,11 +33,13 @@ pub struct ConversationExport {
     pub messages: Vec<Message>,
 }
 
-/// A visitor record, without the hash of its browser token.
+/// A visitor record, without the hash of its browser token, with the profile the site gave
+/// (`Baton.identify`, attributes), if any.
 #[derive(Debug, Clone, Serialize, Object)]
 pub struct VisitorRecord {
     pub id: VisitorId,
     pub created_at: DateTime<Utc>,
+    pub profile: Option<VisitorContext>,
 }
 
 /// Everything Baton stores about a visitor.
@@ -56,6 +58,8 @@ pub struct Erased {
 }
 
 struct Found {
+    /// Every visitor id found (some may have a profile but no record left).
+    ids: BTreeSet<VisitorId>,
     /// Token hash -> visitor.
     visitors: Vec<(String, Visitor)>,
     conversations: Vec<Conversation>,
@@ -75,6 +79,11 @@ fn find(state: &AppState, q: &VisitorQuery) -> Result<Found> {
                 ids.insert(c.visitor.clone());
             }
         }
+        for (id, profile) in state.store.list_json::<VisitorContext>(VISITOR_PROFILES)? {
+            if profile.email.to_lowercase() == email {
+                ids.insert(VisitorId::from(id));
+            }
+        }
     } else if let Some(conv) = clean(&q.conversation) {
         let c = conversation::get(&state.store, &ConversationId::from(conv))?;
         ids.insert(c.visitor);
@@ -89,10 +98,13 @@ fn find(state: &AppState, q: &VisitorQuery) -> Result<Found> {
         .collect();
     let mut conversations: Vec<Conversation> = all.into_iter().filter(|c| ids.contains(&c.visitor)).collect();
     conversations.sort_by_key(|c| c.created_at);
-    if visitors.is_empty() && conversations.is_empty() {
+    let has_profile = ids.iter().any(
+        |id| matches!(crate::visitor::profile(&state.store, id), Ok(p) if p != VisitorContext::default()),
+    );
+    if visitors.is_empty() && conversations.is_empty() && !has_profile {
         return Err(Error::NotFound("visitor"));
     }
-    Ok(Found { visitors, conversations })
+    Ok(Found { ids, visitors, conversations })
 }
 
 /// All data about the visitor, as JSON-ready records.
@@ -108,13 +120,19 @@ pub fn export(state: &AppState, q: &VisitorQuery) -> Result<VisitorExport> {
         visitors: found
             .visitors
             .into_iter()
-            .map(|(_, v)| VisitorRecord { id: v.id, created_at: v.created_at })
+            .map(|(_, v)| {
+                let profile = crate::visitor::profile(&state.store, &v.id)
+                    .ok()
+                    .filter(|p| *p != VisitorContext::default());
+                VisitorRecord { id: v.id, created_at: v.created_at, profile }
+            })
             .collect(),
         conversations,
     })
 }
 
-/// Deletes the visitor's conversations, messages, cached question vectors and visitor record.
+/// Deletes the visitor's conversations, messages, cached question vectors, visitor record and
+/// profile.
 pub fn erase(state: &AppState, q: &VisitorQuery) -> Result<Erased> {
     let found = find(state, q)?;
     let mut out = Erased { visitors: 0, conversations: 0, messages: 0 };
@@ -130,6 +148,10 @@ pub fn erase(state: &AppState, q: &VisitorQuery) -> Result<Erased> {
             if t.remove(hash.as_str())?.is_some() {
                 out.visitors += 1;
             }
+        }
+        let mut profiles = tx.open_table(VISITOR_PROFILES)?;
+        for id in &found.ids {
+            profiles.remove(id.as_str())?;
         }
         Ok(())
     })?;

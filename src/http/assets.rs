@@ -1,12 +1,32 @@
 //! Static files embedded in the binary: the widget, the team app and the demo page.
+//!
+//! The team app (`/app/`) is served with a strict Content-Security-Policy: scripts only from
+//! this origin, no inline script, no framing by other sites. Visitor and document text is
+//! always inserted as text, and the policy is the second line of defence.
 
-use poem::{endpoint::EmbeddedFilesEndpoint, Endpoint, EndpointExt, Route};
+use poem::http::header::CONTENT_SECURITY_POLICY;
+use poem::http::HeaderValue;
+use poem::{endpoint::EmbeddedFilesEndpoint, Endpoint, EndpointExt, IntoResponse, Route};
 use rust_embed::RustEmbed;
 
 #[derive(RustEmbed)]
 #[folder = "assets/"]
 pub struct Assets;
 
+/// The policy of the team app's pages.
+pub const APP_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data: blob:; connect-src 'self'; frame-src 'self'; frame-ancestors 'none'; \
+     base-uri 'none'; form-action 'self'; object-src 'none'";
+
 pub fn routes() -> impl Endpoint {
-    Route::new().nest("/", EmbeddedFilesEndpoint::<Assets>::new()).map_to_response()
+    Route::new().nest("/", EmbeddedFilesEndpoint::<Assets>::new()).map_to_response().around(
+        |ep, req| async move {
+            let app = req.uri().path().starts_with("/app");
+            let mut resp = ep.call(req).await?.into_response();
+            if app {
+                resp.headers_mut().insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(APP_CSP));
+            }
+            Ok(resp)
+        },
+    )
 }

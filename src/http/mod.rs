@@ -5,10 +5,12 @@
 //! call the domain module, and map the result. Every error leaves as the JSON of
 //! [`crate::error::ErrorBody`].
 
+pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod handoff;
 pub mod inbox;
+pub mod insights;
 pub mod knowledge;
 pub mod system;
 pub mod widget;
@@ -30,6 +32,8 @@ pub fn api_service() -> OpenApiService<impl OpenApi, ()> {
             auth::AuthApi,
             auth::TeamApi,
             inbox::InboxApi,
+            admin::AdminApi,
+            insights::InsightsApi,
         ),
         "Baton",
         env!("CARGO_PKG_VERSION"),

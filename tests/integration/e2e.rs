@@ -159,6 +159,41 @@ async fn a_handoff_reaches_the_inbox_and_the_agents_reply_reaches_the_visitor() 
         )
         .await;
     visitor.screenshot("e2e-visitor-reply").await;
+
+    // One click turns the agent's reply into knowledge the AI answers with next time.
+    agent.client.find(Locator::Css(".ib-msgs .msg.agent .learn")).await.unwrap().click().await.unwrap();
+    agent
+        .wait_js(
+            "the save-as-knowledge dialog",
+            "return !!document.querySelector('dialog.ins-dialog[open]');",
+            Duration::from_secs(10),
+        )
+        .await;
+    let prefilled = agent
+        .js("return [...document.querySelectorAll('dialog.ins-dialog textarea')].map(t => t.value);", vec![])
+        .await;
+    assert_eq!(prefilled[0], question, "the question before the reply is pre-filled");
+    assert!(prefilled[1].as_str().unwrap().starts_with("Hi, this is Olivia"), "{prefilled}");
+    agent.screenshot("inbox-save-as-knowledge").await;
+    agent.client.find(Locator::Css("dialog.ins-dialog button.primary")).await.unwrap().click().await.unwrap();
+    agent
+        .wait_js(
+            "the dialog closes after saving",
+            "return !document.querySelector('dialog.ins-dialog');",
+            Duration::from_secs(10),
+        )
+        .await;
+    let cfg = s.state.config();
+    let again = s
+        .state
+        .knowledge
+        .answer(question, cfg.answer.confidence_threshold, cfg.answer.max_citations)
+        .await
+        .unwrap();
+    assert!(
+        again.citations.iter().any(|c| c.snippet.contains("Nothing leaves your server")),
+        "the saved reply is now knowledge: {again:?}"
+    );
     let errors = agent.console_errors().await;
     assert!(errors.is_empty(), "no console errors in the inbox: {errors:?}");
     visitor.close().await;
