@@ -432,7 +432,8 @@ fn set_path(value: &mut toml::Value, path: &[String], new: toml::Value) -> bool 
     }
     let toml::Value::Table(t) = cur else { return false };
     // Optional keys (like public_url) are absent from the serialised defaults; allow them.
-    if !t.contains_key(last.as_str()) && !(parents.is_empty() && last == "public_url") {
+    let optional = parents.is_empty() && last == "public_url";
+    if !optional && !t.contains_key(last.as_str()) {
         return false;
     }
     let new = match (t.get(last.as_str()), new) {
