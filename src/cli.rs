@@ -46,6 +46,9 @@ pub enum Command {
         /// Print the answer as JSON.
         #[arg(long)]
         json: bool,
+        /// Also print the ten best passages with their scores (why this answer).
+        #[arg(long)]
+        explain: bool,
     },
     /// Measure answer quality on a corpus and a questions file.
     Eval {
@@ -122,8 +125,24 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Ask { question, json } => {
+        Command::Ask { question, json, explain } => {
             let state = crate::AppState::new(config.clone(), true)?;
+            if explain {
+                let r = state.knowledge.retrieve(&question).await?;
+                let f = crate::answer::Features::from_results(&r);
+                eprintln!("features: {}", serde_json::to_string(&f)?);
+                for h in r.hits.iter().take(10) {
+                    eprintln!(
+                        "{:.3} cos {:.3} bm25 {:5.2} cov {:.2}  {} > {}",
+                        h.score,
+                        h.cosine,
+                        h.bm25,
+                        h.coverage,
+                        h.doc.path,
+                        h.chunk.headings.join(" > ")
+                    );
+                }
+            }
             let a = state
                 .knowledge
                 .answer(&question, config.answer.confidence_threshold, config.answer.max_citations)

@@ -8,18 +8,19 @@
 //! sentences of the best passage are quoted.
 //!
 //! ## Confidence
-//! A logistic function of retrieval features that carry over to unseen corpora and languages:
-//! - `cosine`: the best dense cosine between the question and a passage (e5 cosines are
-//!   comparable across corpora and languages, which is why it carries most of the weight);
-//! - `coverage`: IDF-weighted share of the question's terms found in the best passage (0 for a
-//!   question in another language, so its weight is kept modest);
-//! - `unknown`: IDF-weighted share of the question's terms that occur nowhere in the corpus
-//!   (a question about pizza in a corpus about analytics).
+//! A logistic function of two retrieval features that carry over to unseen corpora and
+//! languages:
+//! - `lift`: the best dense cosine between the question and a passage minus the best cosine
+//!   between the question and a fixed background of everyday off-topic passages
+//!   ([`crate::knowledge::background`]). A question the docs answer is much closer to a doc
+//!   than to the background, in any language; an off-topic one is not.
+//! - `cosine`: the best dense cosine itself (how specific the match is).
 //!
-//! The coefficients in [`confidence`] were fitted by logistic regression on the dev set's
-//! in-scope (label 1, when retrieval was right) and out-of-scope (label 0) questions, then
-//! rounded and shrunk towards a flatter curve to avoid fitting those 59 questions too closely;
-//! see BENCHMARKS.md, `## Knowledge`.
+//! Lexical features (`coverage`, `unknown`) are computed for `baton ask --explain` but not
+//! used: they punish questions in another language than the docs. The coefficients in
+//! [`confidence`] were fitted by class-balanced logistic regression on the dev set plus a
+//! separate multilingual calibration set (120 questions, 29 off-topic, 9 languages) and
+//! rounded; see BENCHMARKS.md, `## Knowledge`.
 
 use std::collections::HashSet;
 
@@ -34,22 +35,38 @@ pub struct Features {
     pub cosine: f32,
     pub coverage: f32,
     pub unknown: f32,
+    /// Best cosine minus the best cosine of another document.
+    pub margin: f32,
+    /// Best cosine minus the cosine of the 50th best chunk.
+    pub span: f32,
+    /// Best cosine minus the best cosine to the off-topic background.
+    pub lift: f32,
 }
 
 impl Features {
     pub fn from_results(r: &Results) -> Features {
-        let cosine = r.hits.iter().map(|h| h.cosine).fold(0.0f32, f32::max);
+        let best = r.hits.iter().max_by(|a, b| a.cosine.total_cmp(&b.cosine));
+        let cosine = best.map_or(0.0, |h| h.cosine);
+        let other = best.map_or(0.0, |b| {
+            r.hits.iter().filter(|h| h.doc.id != b.doc.id).map(|h| h.cosine).fold(0.0f32, f32::max)
+        });
+        let margin = if other > 0.0 { cosine - other } else { 0.0 };
+        let span = if best.is_some() { cosine - r.dense_floor } else { 0.0 };
         let coverage = r.hits.iter().take(3).map(|h| h.coverage).fold(0.0f32, f32::max);
         let unknown = if r.query_terms == 0 { 0.0 } else { 1.0 - r.corpus_coverage };
-        Features { cosine, coverage, unknown }
+        let lift = if best.is_some() { cosine - r.background } else { 0.0 };
+        Features { cosine, coverage, unknown, margin, span, lift }
     }
 }
 
 /// Calibrated probability that the best source answers the question.
 pub fn confidence(f: &Features) -> f32 {
-    let z = -33.0 + 38.0 * f.cosine + 2.5 * f.coverage - 2.0 * f.unknown;
+    let z = 42.0 * f.lift + 50.0 * (f.cosine - 0.85) - 1.3;
     1.0 / (1.0 + (-z).exp())
 }
+
+/// Weight of a document's second-best passage in its rank (0 = rank by best passage only).
+const DOC_SECOND_WEIGHT: f32 = 0.75;
 
 struct DocHit<'a> {
     best: &'a Hit,
@@ -81,6 +98,9 @@ pub fn compose(
             None => docs.push(DocHit { best: h, second: None }),
         }
     }
+    // A document with a second strong passage is more likely about the question as a whole.
+    let doc_score = |d: &DocHit| d.best.score + DOC_SECOND_WEIGHT * d.second.map_or(0.0, |h| h.score);
+    docs.sort_by(|a, b| doc_score(b).total_cmp(&doc_score(a)));
     let top = docs.first().map_or(0.0, |d| d.best.score);
     let mut cited: Vec<&DocHit> =
         docs.iter().filter(|d| d.best.score >= top * 0.5).take(max_citations.max(1)).collect();

@@ -46,7 +46,7 @@ use crate::state::AppState;
 use crate::store::{self, GAPS, QUESTION_VECTORS};
 
 /// Two questions at least this similar (cosine of centred e5 query embeddings) ask the same thing.
-pub const SAME_MEANING: f32 = 0.58;
+pub const SAME_MEANING: f32 = 0.55;
 
 /// Generic support questions whose mean embedding is the "every question looks like this"
 /// direction removed before comparing (see the module docs). Changing it changes stored

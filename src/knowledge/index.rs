@@ -13,7 +13,9 @@
 //! scores only need scaling by the top one. Unlike reciprocal-rank fusion this keeps *how much*
 //! better a chunk is, which matters when one retriever is confident and the other is not (an
 //! exact product term, or a question in another language where BM25 sees nothing).
-//! [`DEFAULT_DENSE_WEIGHT`] was tuned on the dev set (see BENCHMARKS.md, `## Knowledge`).
+//! [`DEFAULT_DENSE_WEIGHT`] was tuned on the dev set (see BENCHMARKS.md, `## Knowledge`). A
+//! question whose (stop-word detected) language differs from the corpus's is ranked by the
+//! dense score alone.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -60,6 +62,12 @@ pub struct Results {
     pub query_terms: usize,
     /// IDF-weighted share of query terms that occur anywhere in the corpus.
     pub corpus_coverage: f32,
+    /// The dense cosine of the [`DENSE_FLOOR_RANK`]th best chunk (how alike the question is to
+    /// the corpus in general).
+    pub dense_floor: f32,
+    /// The best cosine between the question and [`super::background::PASSAGES`] (filled in by
+    /// `Knowledge::retrieve`).
+    pub background: f32,
 }
 
 #[derive(Default)]
@@ -142,7 +150,14 @@ impl Index {
         if self.entries.is_empty() {
             return Results::default();
         }
-        let (mut qterms, _) = self.analyzer.terms(query, self.dominant_lang());
+        // A question in another language than the corpus shares only noise words with it
+        // ("die", "plan", "service"): rank by meaning alone.
+        let dominant = self.dominant_lang();
+        let dense_weight = match (super::analyze::detect(&super::analyze::words(query)), dominant) {
+            (Some(q), Some(c)) if q != c => 1.0,
+            _ => dense_weight,
+        };
+        let (mut qterms, _) = self.analyzer.terms(query, dominant);
         qterms.sort();
         qterms.dedup();
         let idfs: Vec<f32> = qterms.iter().map(|t| self.idf(t)).collect();
@@ -206,6 +221,8 @@ impl Index {
             hits,
             query_terms: qterms.len(),
             corpus_coverage: if idf_total > 0.0 { known / idf_total } else { 0.0 },
+            dense_floor: floor,
+            background: 0.0,
         }
     }
 

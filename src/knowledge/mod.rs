@@ -21,6 +21,7 @@
 //! that are no longer there.
 
 pub mod analyze;
+pub mod background;
 pub mod chunk;
 pub mod crawl;
 pub mod demo;
@@ -169,6 +170,8 @@ struct Inner {
     sources: Mutex<HashMap<SourceId, Source>>,
     changed: tokio::sync::Notify,
     dense_weight: Mutex<f32>,
+    /// Vectors of [`background::PASSAGES`], embedded on first use.
+    background: tokio::sync::OnceCell<Vec<Vec<f32>>>,
 }
 
 impl Knowledge {
@@ -207,6 +210,7 @@ impl Knowledge {
                 sources: Mutex::new(sources),
                 changed: tokio::sync::Notify::new(),
                 dense_weight: Mutex::new(DEFAULT_DENSE_WEIGHT),
+                background: tokio::sync::OnceCell::new(),
             }),
         })
     }
@@ -226,8 +230,18 @@ impl Knowledge {
         let qvec = self.inner.embedder.embed(vec![question.to_owned()], Kind::Query).await?;
         let qvec =
             qvec.into_iter().next().ok_or_else(|| Error::internal(anyhow::anyhow!("no query vector")))?;
+        let background = self
+            .inner
+            .background
+            .get_or_try_init(|| async {
+                let passages = background::PASSAGES.iter().map(|p| (*p).to_owned()).collect();
+                self.inner.embedder.embed(passages, Kind::Passage).await
+            })
+            .await?;
         let w = *self.inner.dense_weight.lock();
-        Ok(self.inner.index.read().search(question, &qvec, w, 100))
+        let mut results = self.inner.index.read().search(question, &qvec, w, 100);
+        results.background = background.iter().map(|b| index::dot(&qvec, b)).fold(0.0f32, f32::max);
+        Ok(results)
     }
 
     /// Analyzed terms, as the index sees them.

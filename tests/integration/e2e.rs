@@ -215,7 +215,9 @@ async fn a_handoff_reaches_the_inbox_and_the_agents_reply_reaches_the_visitor() 
     sign_in(&dark, &s).await;
     dark.client.find(Locator::Css(".ib-filters button:nth-child(2)")).await.unwrap().click().await.unwrap();
     dark.wait_js("mine", "return !!document.querySelector('.ib-item');", Duration::from_secs(10)).await;
-    dark.client.find(Locator::Css(".ib-item")).await.unwrap().click().await.unwrap();
+    // Clicked from inside the page: the list may re-render (live updates) between a WebDriver
+    // find and its click.
+    dark.js("document.querySelector('.ib-item').click(); return true;", vec![]).await;
     dark.wait_js(
         "the thread",
         "return document.querySelectorAll('.ib-msgs .msg').length >= 3;",

@@ -106,6 +106,13 @@ async fn reingest_skips_unchanged_updates_changed_and_removes_deleted() {
     // Survives a restart: the index is rebuilt from the store.
     let config = s.state.config().as_ref().clone();
     let data = s.stop();
+    // The old server lets go of the database once its graceful shutdown has finished.
+    let db = data.path().join("baton.redb");
+    let t0 = std::time::Instant::now();
+    while let Err(e) = redb::Database::create(&db) {
+        assert!(t0.elapsed().as_secs() < 120, "the old server never released the database: {e}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let s2 = TestServer::start_in(data, config, false).await;
     assert_eq!(s2.state.knowledge.document_count(), 8);
     let health: serde_json::Value =
