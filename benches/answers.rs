@@ -18,6 +18,7 @@ use baton::eval::read_questions;
 use baton::ids::{ChunkId, DocumentId};
 use baton::knowledge::{Chunk, Document, Knowledge};
 use baton::store::{self, Store, CHUNKS, DOCUMENTS, VECTORS};
+use redb::ReadableTable;
 
 const THRESHOLD: f32 = 0.5;
 const CITATIONS: usize = 3;
@@ -78,10 +79,10 @@ fn replicate(store: &Store, copies: usize) -> baton::error::Result<()> {
                 copy.chunks.clear();
                 for cid in &doc.chunks {
                     let new = ChunkId(cid.0.wrapping_add((c as u64) << 48));
-                    let (Some(raw), Some(vector)) = (ct.get(cid.0)?, vt.get(cid.0)?) else { continue };
-                    let mut chunk: Chunk = serde_json::from_slice(raw.value())?;
-                    let vector = vector.value().to_vec();
-                    drop(raw);
+                    let raw = ct.get(cid.0)?.map(|g| g.value().to_vec());
+                    let vector = vt.get(cid.0)?.map(|g| g.value().to_vec());
+                    let (Some(raw), Some(vector)) = (raw, vector) else { continue };
+                    let mut chunk: Chunk = serde_json::from_slice(&raw)?;
                     chunk.id = new;
                     chunk.document = copy.id.clone();
                     ct.insert(new.0, serde_json::to_vec(&chunk)?.as_slice())?;
