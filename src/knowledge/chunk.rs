@@ -12,7 +12,7 @@
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use super::parse::Parsed;
+use super::parse::{Parsed, Section};
 
 /// Packing stops before a chunk would pass this many tokens.
 pub const TARGET_MAX: usize = 220;
@@ -53,7 +53,21 @@ pub fn sentences(text: &str) -> Vec<&str> {
 /// Splits a parsed document into chunks. `count` is the model's token counter.
 pub fn chunk(doc: &Parsed, count: &dyn Fn(&str) -> usize) -> Vec<Draft> {
     let mut out = Vec::new();
-    for section in &doc.sections {
+    // The page's own summary (front matter or meta description) leads its first chunk: it says
+    // what the whole page is about, which the first section alone often does not.
+    let mut sections = doc.sections.clone();
+    let summary = doc.description.trim();
+    let repeated = sections.iter().flat_map(|s| &s.paragraphs).any(|p| p.trim() == summary);
+    if !summary.is_empty() && !repeated {
+        match sections.first_mut() {
+            Some(lead) if lead.headings.is_empty() => lead.paragraphs.insert(0, summary.to_owned()),
+            _ => sections.insert(
+                0,
+                Section { headings: Vec::new(), anchor: String::new(), paragraphs: vec![summary.to_owned()] },
+            ),
+        }
+    }
+    for section in &sections {
         let prefix = count(&passage(&doc.title, &section.headings, ""));
         let unit_max = HARD_MAX.saturating_sub(prefix).clamp(64, TARGET_MAX);
         let mut units: Vec<(String, usize)> = Vec::new();
