@@ -182,7 +182,7 @@ async function metrics(body) {
         kpi('First human response', fmtSecs(m.first_response.median_secs), `median · p90 ${fmtSecs(m.first_response.p90_secs)}`),
         kpi('Time to resolution', fmtSecs(m.resolution.median_secs), `median · p90 ${fmtSecs(m.resolution.p90_secs)}`),
         kpi('CSAT', m.csat.average ? `${m.csat.average.toFixed(1)} / 5` : '—', m.csat.count ? `${m.csat.count} ratings · ${pct(m.csat.satisfied_share)} satisfied` : 'no ratings yet'),
-        kpi('Answers rated helpful', totalRatings ? pct(m.ratings.helpful / totalRatings) : '—', `${m.ratings.helpful} 👍 · ${m.ratings.not_helpful} 👎 · ${m.ratings.unrated} unrated`)),
+        kpi('Answers rated helpful', totalRatings ? pct(m.ratings.helpful / totalRatings) : '—', `${m.ratings.helpful} helpful · ${m.ratings.not_helpful} not helpful · ${m.ratings.unrated} unrated`)),
       el('div', { class: 'adm-two' },
         el('section', { class: 'adm-card' }, el('h2', {}, 'Conversations'), barChart(m.series, m.bucket_secs), legend([['ins-c1', 'resolved by AI'], ['ins-c2', 'handed off'], ['ins-c3', 'other']])),
         el('section', { class: 'adm-card' }, el('h2', {}, 'Waiting for a human'), lineChart(m.series, m.bucket_secs))),

@@ -64,3 +64,64 @@ async fn export_finds_a_visitor_by_email_and_erase_removes_everything() {
     assert_eq!(gdpr::export(&s.state, &q).unwrap_err().code(), "not_found");
     assert!(conversation::get(&s.state.store, &other).is_ok(), "other visitors are untouched");
 }
+
+/// The console's settings API over HTTP: admins read and write, agents get 403, secrets are
+/// write-only, invalid values are refused with a clear error and change nothing.
+#[tokio::test]
+async fn settings_over_http_are_admin_only_validated_and_keep_secrets_write_only() {
+    use reqwest::Method;
+    use serde_json::{json, Value};
+
+    use crate::accounts::{member, owner};
+
+    let s = TestServer::start().await;
+    let o = owner(&s).await;
+    let agent = member(&s, &o, "agent", "Alex Agent", "alex@example.eu").await;
+    assert_eq!(agent.get("/api/admin/settings").await.status(), 403);
+    assert_eq!(agent.get("/api/insights/gaps").await.status(), 200, "agents see the gaps report");
+
+    let secret = "s3cret-smtp-pass";
+    let r = o
+        .send(
+            Method::PUT,
+            "/api/admin/settings/smtp",
+            json!({"host": "mail.example.eu", "port": 2525, "username": "baton", "password": secret,
+                   "security": "starttls", "from": "support@example.eu"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = o
+        .send(
+            Method::PUT,
+            "/api/admin/settings/answer",
+            json!({"confidence_threshold": 0.6, "max_citations": 2}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let raw = o.get("/api/admin/settings").await.text().await.unwrap();
+    assert!(!raw.contains(secret), "the SMTP password never leaves the server");
+    let view: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(view["smtp"]["host"], "mail.example.eu");
+    assert_eq!(view["smtp"]["password_set"], true);
+    assert!((view["answer"]["confidence_threshold"].as_f64().unwrap() - 0.6).abs() < 1e-6);
+    assert_eq!(view["answer"]["max_citations"], 2);
+    assert!(view["install_snippet"].as_str().is_some_and(|s| s.contains("widget.js")), "{view}");
+
+    // Invalid values: 422 with a message, nothing changed.
+    let r = o
+        .send(
+            Method::PUT,
+            "/api/admin/settings/answer",
+            json!({"confidence_threshold": 1.5, "max_citations": 3}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().await.unwrap();
+    assert!(err["message"].as_str().unwrap().contains("between 0 and 1"), "{err}");
+    let after: Value = o.json("/api/admin/settings").await;
+    assert!((after["answer"]["confidence_threshold"].as_f64().unwrap() - 0.6).abs() < 1e-6);
+    let r = o.send(Method::PUT, "/api/admin/settings/answer", json!({"confidence_threshold": "high"})).await;
+    assert_eq!(r.status(), 400, "a malformed body is a 400, not a 500");
+    assert_eq!(s.state.config().answer.confidence_threshold, 0.6, "the running config follows the console");
+}

@@ -194,8 +194,24 @@ async fn a_handoff_reaches_the_inbox_and_the_agents_reply_reaches_the_visitor() 
         again.citations.iter().any(|c| c.snippet.contains("Nothing leaves your server")),
         "the saved reply is now knowledge: {again:?}"
     );
+    // The console and insights pages render (and get looked at).
+    for (hash, ready, shot) in [
+        ("#/admin/knowledge", ".adm-card", "console-knowledge"),
+        ("#/admin/handoff", ".adm-card", "console-handoff"),
+        ("#/admin/widget", ".adm-card", "console-widget"),
+        ("#/insights/gaps", ".adm-tabs", "insights-gaps"),
+        ("#/insights/metrics", ".ins-chart", "insights-metrics"),
+    ] {
+        agent.js(&format!("location.hash = '{hash}'; return true;"), vec![]).await;
+        agent
+            .wait_js(shot, &format!("return !!document.querySelector('{ready}');"), Duration::from_secs(10))
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        agent.screenshot(shot).await;
+    }
+    agent.js("location.hash = '#/inbox'; return true;", vec![]).await;
     let errors = agent.console_errors().await;
-    assert!(errors.is_empty(), "no console errors in the inbox: {errors:?}");
+    assert!(errors.is_empty(), "no console errors in the inbox, console or insights: {errors:?}");
     visitor.close().await;
 
     // Screenshots: tablet light, then laptop and tablet dark.
