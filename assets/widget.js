@@ -1,6 +1,6 @@
 /*! Baton chat widget. Plain JS, no dependencies, rendered in a shadow DOM.
  *
- * Embed:  <script src="https://baton.example/widget.js" defer
+ * Embed:  <script src="https://support.example.com/widget.js" defer
  *           data-locale="de" data-position="left" data-color="#0f766e"></script>
  * or set  window.batonSettings = { locale, position, color, open, hideLauncher, baseUrl }.
  * SDK:    window.Baton.open() / close() / toggle() / identify(user, hash) / setAttributes(obj)
