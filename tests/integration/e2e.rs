@@ -25,6 +25,21 @@ async fn shadow_el(b: &Browser, selector: &str) -> Element {
     Element::from_element_id(b.client.clone(), ElementRef::from(id.to_owned()))
 }
 
+/// Clicks the first element matching `selector` from inside the page. The inbox re-renders its
+/// lists and threads on live updates, so a WebDriver element found a moment earlier can be
+/// stale by the time it is clicked.
+async fn click(b: &Browser, selector: &str) {
+    let script = format!(
+        "const e = document.querySelector({sel}); if (!e) return false; e.click(); return true;",
+        sel = serde_json::to_string(selector).unwrap()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while b.js(&script, vec![]).await != serde_json::Value::Bool(true) {
+        assert!(Instant::now() < deadline, "nothing to click at {selector}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn sign_in(b: &Browser, s: &TestServer) {
     b.client.goto(&s.url("/app/")).await.unwrap();
     let email = b.client.wait().for_element(Locator::Css("input[name=email]")).await.unwrap();
@@ -96,7 +111,7 @@ async fn a_handoff_reaches_the_inbox_and_the_agents_reply_reaches_the_visitor() 
         .await;
     assert!(row.as_str().unwrap().contains(question), "the list previews the question: {row}");
     assert!(row.as_str().unwrap().contains("Talk to the team"), "the list shows the trigger: {row}");
-    agent.client.find(Locator::Css(".ib-item")).await.unwrap().click().await.unwrap();
+    click(&agent, ".ib-item").await;
     agent
         .wait_js(
             "the thread",
@@ -161,7 +176,7 @@ async fn a_handoff_reaches_the_inbox_and_the_agents_reply_reaches_the_visitor() 
     visitor.screenshot("e2e-visitor-reply").await;
 
     // One click turns the agent's reply into knowledge the AI answers with next time.
-    agent.client.find(Locator::Css(".ib-msgs .msg.agent .learn")).await.unwrap().click().await.unwrap();
+    click(&agent, ".ib-msgs .msg.agent .learn").await;
     agent
         .wait_js(
             "the save-as-knowledge dialog",
@@ -175,7 +190,7 @@ async fn a_handoff_reaches_the_inbox_and_the_agents_reply_reaches_the_visitor() 
     assert_eq!(prefilled[0], question, "the question before the reply is pre-filled");
     assert!(prefilled[1].as_str().unwrap().starts_with("Hi, this is Olivia"), "{prefilled}");
     agent.screenshot("inbox-save-as-knowledge").await;
-    agent.client.find(Locator::Css("dialog.ins-dialog button.primary")).await.unwrap().click().await.unwrap();
+    click(&agent, "dialog.ins-dialog button.primary").await;
     agent
         .wait_js(
             "the dialog closes after saving",
@@ -229,11 +244,9 @@ async fn a_handoff_reaches_the_inbox_and_the_agents_reply_reaches_the_visitor() 
         return;
     };
     sign_in(&dark, &s).await;
-    dark.client.find(Locator::Css(".ib-filters button:nth-child(2)")).await.unwrap().click().await.unwrap();
+    click(&dark, ".ib-filters button:nth-child(2)").await;
     dark.wait_js("mine", "return !!document.querySelector('.ib-item');", Duration::from_secs(10)).await;
-    // Clicked from inside the page: the list may re-render (live updates) between a WebDriver
-    // find and its click.
-    dark.js("document.querySelector('.ib-item').click(); return true;", vec![]).await;
+    click(&dark, ".ib-item").await;
     dark.wait_js(
         "the thread",
         "return document.querySelectorAll('.ib-msgs .msg').length >= 3;",
