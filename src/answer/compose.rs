@@ -35,10 +35,6 @@ pub struct Features {
     pub cosine: f32,
     pub coverage: f32,
     pub unknown: f32,
-    /// Best cosine minus the best cosine of another document.
-    pub margin: f32,
-    /// Best cosine minus the cosine of the 50th best chunk.
-    pub span: f32,
     /// Best cosine minus the best cosine to the off-topic background.
     pub lift: f32,
 }
@@ -47,15 +43,10 @@ impl Features {
     pub fn from_results(r: &Results) -> Features {
         let best = r.hits.iter().max_by(|a, b| a.cosine.total_cmp(&b.cosine));
         let cosine = best.map_or(0.0, |h| h.cosine);
-        let other = best.map_or(0.0, |b| {
-            r.hits.iter().filter(|h| h.doc.id != b.doc.id).map(|h| h.cosine).fold(0.0f32, f32::max)
-        });
-        let margin = if other > 0.0 { cosine - other } else { 0.0 };
-        let span = if best.is_some() { cosine - r.dense_floor } else { 0.0 };
         let coverage = r.hits.iter().take(3).map(|h| h.coverage).fold(0.0f32, f32::max);
         let unknown = if r.query_terms == 0 { 0.0 } else { 1.0 - r.corpus_coverage };
         let lift = if best.is_some() { cosine - r.background } else { 0.0 };
-        Features { cosine, coverage, unknown, margin, span, lift }
+        Features { cosine, coverage, unknown, lift }
     }
 }
 

@@ -62,9 +62,6 @@ pub struct Results {
     pub query_terms: usize,
     /// IDF-weighted share of query terms that occur anywhere in the corpus.
     pub corpus_coverage: f32,
-    /// The dense cosine of the [`DENSE_FLOOR_RANK`]th best chunk (how alike the question is to
-    /// the corpus in general).
-    pub dense_floor: f32,
     /// The best cosine between the question and [`super::background::PASSAGES`] (filled in by
     /// `Knowledge::retrieve`).
     pub background: f32,
@@ -221,7 +218,6 @@ impl Index {
             hits,
             query_terms: qterms.len(),
             corpus_coverage: if idf_total > 0.0 { known / idf_total } else { 0.0 },
-            dense_floor: floor,
             background: 0.0,
         }
     }
