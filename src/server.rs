@@ -48,6 +48,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if let Err(e) = crate::knowledge::demo::load_if_empty(&running.state) {
         tracing::warn!(error = %e, "cannot load the demo knowledge");
     }
+    let knowledge = running.state.knowledge.clone();
+    tokio::spawn(async move {
+        if let Err(e) = knowledge.warm_up().await {
+            tracing::warn!(error = %e, "cannot warm up the answer model");
+        }
+    });
     // Deletes conversations after `security.retention_days` (hourly; off when 0).
     crate::admin::retention::spawn(running.state.clone());
     let url = running.state.config().public_url();

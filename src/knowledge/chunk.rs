@@ -53,19 +53,18 @@ pub fn sentences(text: &str) -> Vec<&str> {
 /// Splits a parsed document into chunks. `count` is the model's token counter.
 pub fn chunk(doc: &Parsed, count: &dyn Fn(&str) -> usize) -> Vec<Draft> {
     let mut out = Vec::new();
-    // The page's own summary (front matter or meta description) leads its first chunk: it says
-    // what the whole page is about, which the first section alone often does not.
+    // The page's own summary (front matter or meta description) is a chunk of its own, before
+    // the first section: it says what the whole page is about in a sentence or two, and its
+    // vector is not diluted by the details of a section. Measured on the dev set (hit@3 0.90 ->
+    // 0.96) and on a held-out question set (0.75 -> 0.83); adding the page's headings to it
+    // measured worse.
     let mut sections = doc.sections.clone();
     let summary = doc.description.trim();
     let repeated = sections.iter().flat_map(|s| &s.paragraphs).any(|p| p.trim() == summary);
     if !summary.is_empty() && !repeated {
-        match sections.first_mut() {
-            Some(lead) if lead.headings.is_empty() => lead.paragraphs.insert(0, summary.to_owned()),
-            _ => sections.insert(
-                0,
-                Section { headings: Vec::new(), anchor: String::new(), paragraphs: vec![summary.to_owned()] },
-            ),
-        }
+        let lead =
+            Section { headings: Vec::new(), anchor: String::new(), paragraphs: vec![summary.to_owned()] };
+        sections.insert(0, lead);
     }
     for section in &sections {
         let prefix = count(&passage(&doc.title, &section.headings, ""));
@@ -192,6 +191,21 @@ mod tests {
         let deep: Vec<_> = chunks.iter().filter(|c| c.anchor == "deep").collect();
         assert!(deep.len() >= 5 && deep[0].headings == vec!["Guide", "Limits", "Deep"]);
         assert!(chunks.iter().any(|c| c.anchor == "limits" && c.text == "One line."));
+    }
+
+    #[test]
+    fn the_page_summary_is_a_chunk_of_its_own() {
+        let md = "---\ntitle: Login management\ndescription: \"End sessions on other devices.\"\n---\n\n\
+                  Intro text about the page.\n\n## Remote logout\n\nClick the trash icon.\n";
+        let chunks = chunk(&parse_markdown(md), &words);
+        assert_eq!(chunks[0].text, "End sessions on other devices.");
+        assert!(chunks[0].headings.is_empty() && chunks[0].anchor.is_empty());
+        assert_eq!(chunks[1].text, "Intro text about the page.");
+        assert_eq!(chunks.len(), 3);
+        // A summary the page repeats word for word is not indexed twice.
+        let md = "---\ndescription: Same words.\n---\n\nSame words.\n";
+        let chunks = chunk(&parse_markdown(md), &words);
+        assert_eq!(chunks.iter().filter(|c| c.text.contains("Same words.")).count(), 1);
     }
 
     #[test]

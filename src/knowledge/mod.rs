@@ -230,7 +230,16 @@ impl Knowledge {
         let qvec = self.inner.embedder.embed(vec![question.to_owned()], Kind::Query).await?;
         let qvec =
             qvec.into_iter().next().ok_or_else(|| Error::internal(anyhow::anyhow!("no query vector")))?;
-        let background = self
+        let background = self.background().await?;
+        let w = *self.inner.dense_weight.lock();
+        let mut results = self.inner.index.read().search(question, &qvec, w, 100);
+        results.background = background.iter().map(|b| index::dot(&qvec, b)).fold(0.0f32, f32::max);
+        Ok(results)
+    }
+
+    /// Vectors of the off-topic background, embedded once.
+    async fn background(&self) -> Result<&Vec<Vec<f32>>> {
+        let vectors = self
             .inner
             .background
             .get_or_try_init(|| async {
@@ -238,10 +247,13 @@ impl Knowledge {
                 self.inner.embedder.embed(passages, Kind::Passage).await
             })
             .await?;
-        let w = *self.inner.dense_weight.lock();
-        let mut results = self.inner.index.read().search(question, &qvec, w, 100);
-        results.background = background.iter().map(|b| index::dot(&qvec, b)).fold(0.0f32, f32::max);
-        Ok(results)
+        Ok(vectors)
+    }
+
+    /// Embeds what the first question would otherwise wait for (the background, about half a
+    /// second on two cores); `serve` runs it in the background at start.
+    pub async fn warm_up(&self) -> Result<()> {
+        self.background().await.map(|_| ())
     }
 
     /// Analyzed terms, as the index sees them.
