@@ -11,9 +11,9 @@
 //! A logistic function of two retrieval features that carry over to unseen corpora and
 //! languages:
 //! - `lift`: the best dense cosine between the question and a passage minus the best cosine
-//!   between the question and a fixed background of everyday off-topic passages
-//!   ([`crate::knowledge::background`]). A question the docs answer is much closer to a doc
-//!   than to the background, in any language; an off-topic one is not.
+//!   between the question and a fixed background of everyday off-topic passages in the
+//!   knowledge base's language ([`crate::knowledge::background`]). A question the docs answer
+//!   is much closer to a doc than to the background, in any language; an off-topic one is not.
 //! - `cosine`: the best dense cosine itself (how specific the match is).
 //!
 //! Lexical features (`coverage`, `unknown`) are computed for `baton ask --explain` but not
@@ -52,7 +52,7 @@ impl Features {
 
 /// Calibrated probability that the best source answers the question.
 pub fn confidence(f: &Features) -> f32 {
-    let z = 42.0 * f.lift + 50.0 * (f.cosine - 0.85) - 1.3;
+    let z = 62.0 * f.lift + 36.0 * (f.cosine - 0.85) - 2.7;
     1.0 / (1.0 + (-z).exp())
 }
 

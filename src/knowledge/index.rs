@@ -62,7 +62,7 @@ pub struct Results {
     pub query_terms: usize,
     /// IDF-weighted share of query terms that occur anywhere in the corpus.
     pub corpus_coverage: f32,
-    /// The best cosine between the question and [`super::background::PASSAGES`] (filled in by
+    /// The best cosine between the question and [`super::background`] (filled in by
     /// `Knowledge::retrieve`).
     pub background: f32,
 }
@@ -86,7 +86,8 @@ impl Index {
         self.docs.len()
     }
 
-    fn dominant_lang(&self) -> Option<Lang> {
+    /// The language most chunks are in (stop-word detection), if any.
+    pub fn dominant_lang(&self) -> Option<Lang> {
         self.langs.iter().max_by_key(|(_, n)| **n).map(|(l, _)| *l)
     }
 

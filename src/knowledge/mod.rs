@@ -43,6 +43,7 @@ use crate::embed::{Embedder, Kind};
 use crate::error::{Error, Result};
 use crate::ids::{ChunkId, DocumentId, SourceId};
 use crate::store::{Store, CHUNKS, DOCUMENTS, SOURCES, VECTORS};
+use analyze::Lang;
 
 pub use index::DEFAULT_DENSE_WEIGHT;
 
@@ -170,8 +171,8 @@ struct Inner {
     sources: Mutex<HashMap<SourceId, Source>>,
     changed: tokio::sync::Notify,
     dense_weight: Mutex<f32>,
-    /// Vectors of [`background::PASSAGES`], embedded on first use.
-    background: tokio::sync::OnceCell<Vec<Vec<f32>>>,
+    /// Vectors of the [`background`] passages per knowledge-base language, embedded on first use.
+    background: Mutex<HashMap<Option<Lang>, Arc<Vec<Vec<f32>>>>>,
 }
 
 impl Knowledge {
@@ -210,7 +211,7 @@ impl Knowledge {
                 sources: Mutex::new(sources),
                 changed: tokio::sync::Notify::new(),
                 dense_weight: Mutex::new(DEFAULT_DENSE_WEIGHT),
-                background: tokio::sync::OnceCell::new(),
+                background: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -237,16 +238,16 @@ impl Knowledge {
         Ok(results)
     }
 
-    /// Vectors of the off-topic background, embedded once.
-    async fn background(&self) -> Result<&Vec<Vec<f32>>> {
-        let vectors = self
-            .inner
-            .background
-            .get_or_try_init(|| async {
-                let passages = background::PASSAGES.iter().map(|p| (*p).to_owned()).collect();
-                self.inner.embedder.embed(passages, Kind::Passage).await
-            })
-            .await?;
+    /// Vectors of the off-topic background in the knowledge base's language, embedded once per
+    /// language.
+    async fn background(&self) -> Result<Arc<Vec<Vec<f32>>>> {
+        let lang = self.inner.index.read().dominant_lang();
+        if let Some(v) = self.inner.background.lock().get(&lang) {
+            return Ok(v.clone());
+        }
+        let passages = background::passages(lang).into_iter().map(str::to_owned).collect();
+        let vectors = Arc::new(self.inner.embedder.embed(passages, Kind::Passage).await?);
+        self.inner.background.lock().insert(lang, vectors.clone());
         Ok(vectors)
     }
 

@@ -76,6 +76,25 @@ async fn german_question_finds_the_english_page() {
 }
 
 #[tokio::test]
+async fn a_german_knowledge_base_answers_german_questions_and_declines_off_topic_ones() {
+    // The confidence compares a question with the docs and with off-topic passages in the
+    // docs' own language; a German knowledge base gets the German ones.
+    let s = TestServer::start().await;
+    let k = &s.state.knowledge;
+    let de = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/knowledge-de");
+    let status = ingest(k, &de.join("corpus")).await;
+    assert_eq!((status.status, status.documents), (JobStatus::Done, 6), "{status:?}");
+    let questions = read_questions(&de.join("questions.jsonl")).unwrap();
+    let (m, rows) = evaluate(k, &questions, 0.5, 3).await.unwrap();
+    assert!(m.hit_at_1 >= 0.85, "{m:?} {rows:#?}");
+    assert!(m.answered_in_scope >= 0.75, "{m:?} {rows:#?}");
+    assert_eq!(m.declined_out_of_scope, 1.0, "{rows:#?}");
+    let a = k.answer("Wo trage ich unsere Umsatzsteuer-ID ein?", 0.5, 3).await.unwrap();
+    assert!(!a.unsure && a.text.contains("Firmendaten"), "{a:?}");
+    assert_eq!(a.citations[0].path, "abrechnung.md");
+}
+
+#[tokio::test]
 async fn reingest_skips_unchanged_updates_changed_and_removes_deleted() {
     let s = TestServer::start().await;
     let k = &s.state.knowledge;
