@@ -159,6 +159,9 @@ pub struct Chunk {
 }
 
 /// Handle to the knowledge base, cheap to clone.
+/// Shared, read-only embedding vectors.
+type Vectors = Arc<Vec<Vec<f32>>>;
+
 #[derive(Clone)]
 pub struct Knowledge {
     inner: Arc<Inner>,
@@ -172,7 +175,7 @@ struct Inner {
     changed: tokio::sync::Notify,
     dense_weight: Mutex<f32>,
     /// Vectors of the [`background`] passages per knowledge-base language, embedded on first use.
-    background: Mutex<HashMap<Option<Lang>, Arc<Vec<Vec<f32>>>>>,
+    background: Mutex<HashMap<Option<Lang>, Vectors>>,
 }
 
 impl Knowledge {
@@ -240,7 +243,7 @@ impl Knowledge {
 
     /// Vectors of the off-topic background in the knowledge base's language, embedded once per
     /// language.
-    async fn background(&self) -> Result<Arc<Vec<Vec<f32>>>> {
+    async fn background(&self) -> Result<Vectors> {
         let lang = self.inner.index.read().dominant_lang();
         if let Some(v) = self.inner.background.lock().get(&lang) {
             return Ok(v.clone());
