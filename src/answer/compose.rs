@@ -19,7 +19,7 @@
 //! Lexical features (`coverage`, `unknown`) are computed for `baton ask --explain` but not
 //! used: they punish questions in another language than the docs. The coefficients in
 //! [`confidence`] were fitted by class-balanced logistic regression on the dev set plus a
-//! separate multilingual calibration set (120 questions, 29 off-topic, 9 languages) and
+//! separate multilingual calibration set (`benches/calibration.questions.jsonl`) and
 //! rounded; see BENCHMARKS.md, `## Knowledge`.
 
 use std::collections::HashSet;
