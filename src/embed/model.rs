@@ -9,9 +9,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use candle_core::quantized::{ggml_file::qtensor_from_ggml, GgmlDType, QMatMul};
-use candle_core::{DType, Device, Module, Tensor};
+use candle_core::quantized::{ggml_file::qtensor_from_ggml, GgmlDType};
+use candle_core::{Device, Tensor};
 
+use super::kernels::{AddNorm, Attention, BiasGelu, Norm, Span, HEAD_MULTIPLE};
 use super::EmbedError;
 
 /// Q4_0: 32 weights per block, stored as an f16 scale then 16 bytes of nibbles.
@@ -89,29 +90,19 @@ impl Entry {
     }
 }
 
-/// A linear layer `y = x W^T + b` with Q4_0 weights.
+/// A linear layer `y = x W^T + b`. The product is candle's (gemm); the bias is added by the
+/// fused kernel that reads the product.
 struct Linear {
-    weight: QMatMul,
-    bias: Tensor,
+    /// `W^T`, dequantised from Q4_0 and stored `[in, out]`: gemm ran a one-query batch about
+    /// twice as fast on this layout as on a transposed view of `[out, in]`.
+    weight_t: Tensor,
+    bias: Vec<f32>,
 }
 
 impl Linear {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.weight.forward(x)?.broadcast_add(&self.bias)
-    }
-}
-
-struct LayerNorm {
-    weight: Tensor,
-    bias: Tensor,
-    eps: f64,
-}
-
-impl LayerNorm {
-    /// Normalises each row of a `[tokens, hidden]` tensor.
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        // candle-nn's fused kernel: one pass per row instead of nine tensor ops.
-        candle_nn::ops::layer_norm(x, &self.weight, &self.bias, self.eps as f32)
+    /// `x W^T`, without the bias.
+    fn product(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        x.matmul(&self.weight_t)
     }
 }
 
@@ -119,10 +110,25 @@ struct Layer {
     /// Query, key and value projections fused into one `[3H, H]` matrix.
     qkv: Linear,
     attn_out: Linear,
-    attn_norm: LayerNorm,
+    attn_norm: Norm,
     ffn_in: Linear,
     ffn_out: Linear,
-    out_norm: LayerNorm,
+    out_norm: Norm,
+}
+
+impl Layer {
+    /// One encoder layer over a packed `[tokens, hidden]` batch.
+    fn forward(&self, x: &Tensor, spans: &[Span], heads: usize) -> candle_core::Result<Tensor> {
+        let qkv = self.qkv.product(x)?;
+        let ctx = qkv.apply_op1_no_bwd(&Attention { bias: &self.qkv.bias, spans, heads })?;
+        let y = self.attn_out.product(&ctx)?;
+        y.inplace_op2(x, &AddNorm { bias: &self.attn_out.bias, norm: &self.attn_norm })?;
+        let mid = self.ffn_in.product(&y)?;
+        mid.inplace_op1(&BiasGelu { bias: &self.ffn_in.bias })?;
+        let out = self.ffn_out.product(&mid)?;
+        out.inplace_op2(&y, &AddNorm { bias: &self.ffn_out.bias, norm: &self.out_norm })?;
+        Ok(out)
+    }
 }
 
 /// The loaded encoder.
@@ -133,9 +139,8 @@ pub struct Model {
     word_offset: usize,
     /// Position embeddings plus the (single) token-type embedding, `[max_positions, hidden]`.
     pos_type: Vec<f32>,
-    emb_norm: LayerNorm,
+    emb_norm: Norm,
     layers: Vec<Layer>,
-    device: Device,
 }
 
 impl Model {
@@ -155,9 +160,10 @@ impl Model {
         let vocab = c.usize()?;
         let max_positions = c.usize()?;
         let _type_vocab = c.usize()?;
-        let eps = f64::from(c.f32()?);
+        let eps = c.f32()?;
         let block = c.usize()?;
-        if block != QK || hidden % QK != 0 || ffn % QK != 0 || heads == 0 || hidden % heads != 0 {
+        let head_fits = heads > 0 && hidden % heads == 0 && (hidden / heads) % HEAD_MULTIPLE == 0;
+        if block != QK || hidden % QK != 0 || ffn % QK != 0 || !head_fits {
             return Err(err("unsupported model shape"));
         }
         // The SentencePiece vocabulary: the tokenizer comes from tokenizer.json instead.
@@ -197,9 +203,6 @@ impl Model {
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect())
         };
-        let vector = |name: &str, elements: usize| -> Result<Tensor, EmbedError> {
-            Tensor::from_vec(f32s(name, elements)?, elements, &device).map_err(err)
-        };
         let q4 = |name: &str, rows: usize, cols: usize| -> Result<&[u8], EmbedError> {
             let e = get(name)?;
             if e.elements != rows * cols || e.len != rows * cols / QK * Q4_BLOCK_BYTES {
@@ -221,15 +224,12 @@ impl Model {
             // (plain SSE2 for a default x86-64 build), which measured ten times slower. The
             // linear layers are 21M weights, 85 MB as f32; the word table stays Q4_0.
             let w = q.dequantize(&device).map_err(err)?;
-            Ok(Linear {
-                weight: QMatMul::Tensor(w),
-                bias: Tensor::from_vec(bias, out, &device).map_err(err)?,
-            })
+            Ok(Linear { weight_t: w.t().map_err(err)?.contiguous().map_err(err)?, bias })
         };
-        let norm = |name: &str| -> Result<LayerNorm, EmbedError> {
-            Ok(LayerNorm {
-                weight: vector(&format!("{name}.w"), hidden)?,
-                bias: vector(&format!("{name}.b"), hidden)?,
+        let norm = |name: &str| -> Result<Norm, EmbedError> {
+            Ok(Norm {
+                weight: f32s(&format!("{name}.w"), hidden)?,
+                bias: f32s(&format!("{name}.b"), hidden)?,
                 eps,
             })
         };
@@ -258,26 +258,27 @@ impl Model {
             })
             .collect::<Result<Vec<_>, EmbedError>>()?;
         let cfg = Config { hidden, heads, vocab, max_positions };
-        Ok(Model { cfg, file, word_offset, pos_type, emb_norm, layers, device })
+        Ok(Model { cfg, file, word_offset, pos_type, emb_norm, layers })
     }
 
     pub fn config(&self) -> Config {
         self.cfg
     }
 
-    /// Word + position + type embeddings of a padded `[batch, len]` id matrix, flattened.
-    fn embeddings(&self, ids: &[u32], len: usize) -> Result<Vec<f32>, EmbedError> {
+    /// Word + position + type embeddings of a batch, packed: `[total tokens, hidden]`.
+    fn embeddings(&self, seqs: &[&[u32]], tokens: usize) -> Result<Vec<f32>, EmbedError> {
         let h = self.cfg.hidden;
         let row_bytes = h / QK * Q4_BLOCK_BYTES;
-        let mut out = vec![0f32; ids.len() * h];
-        for (i, (&id, dst)) in ids.iter().zip(out.chunks_exact_mut(h)).enumerate() {
+        let mut out = vec![0f32; tokens * h];
+        let positions = seqs.iter().flat_map(|s| s.iter().enumerate());
+        for ((pos, &id), dst) in positions.zip(out.chunks_exact_mut(h)) {
             let id = id as usize;
             if id >= self.cfg.vocab {
                 return Err(err(format!("token id {id} is outside the vocabulary")));
             }
             let start = self.word_offset + id * row_bytes;
             let row = &self.file[start..start + row_bytes];
-            let pos = &self.pos_type[(i % len) * h..(i % len + 1) * h];
+            let pos = &self.pos_type[pos * h..(pos + 1) * h];
             for ((block, d), p) in
                 row.chunks_exact(Q4_BLOCK_BYTES).zip(dst.chunks_exact_mut(QK)).zip(pos.chunks_exact(QK))
             {
@@ -293,88 +294,47 @@ impl Model {
 
     /// Runs the encoder over a batch of token-id sequences (each at most `max_positions`
     /// long, special tokens included) and returns one L2-normalised mean-pooled vector each.
+    ///
+    /// The batch is packed (see [`super::kernels`]): its real tokens only, no padding, so the
+    /// cost follows the total length whatever the mix of lengths.
     pub fn embed(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let cfg = self.cfg;
-        let (h, nh) = (cfg.hidden, cfg.heads);
-        let hd = h / nh;
-        let b = seqs.len();
-        let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0);
-        if b == 0 || len == 0 {
-            return Ok(vec![Vec::new(); b]);
-        }
-        if len > cfg.max_positions {
+        let h = self.cfg.hidden;
+        if seqs.iter().any(|s| s.len() > self.cfg.max_positions) {
             return Err(err("sequence longer than the model's positions"));
         }
-        // Padded ids (pad rows use id 1, masked out below) and the additive attention mask.
-        let mut ids = vec![1u32; b * len];
-        let mut mask = vec![0f32; b * len];
-        for (i, s) in seqs.iter().enumerate() {
-            ids[i * len..i * len + s.len()].copy_from_slice(s);
-            mask[i * len + s.len()..(i + 1) * len].fill(f32::NEG_INFINITY);
+        let mut spans = Vec::with_capacity(seqs.len());
+        let mut tokens = 0;
+        for s in seqs {
+            spans.push(tokens..tokens + s.len());
+            tokens += s.len();
         }
-        let emb = self.embeddings(&ids, len)?;
-        let mut x = self.emb_norm.forward(&Tensor::from_vec(emb, (b * len, h), &self.device)?)?;
-        let mask = Tensor::from_vec(mask, (b, 1, 1, len), &self.device)?;
-        let scale = 1.0 / (hd as f64).sqrt();
-        let heads = |t: Tensor| -> candle_core::Result<Tensor> {
-            t.reshape((b, len, nh, hd))?.transpose(1, 2)?.contiguous()
-        };
+        if tokens == 0 {
+            return Ok(vec![Vec::new(); seqs.len()]);
+        }
+        let mut emb = self.embeddings(seqs, tokens)?;
+        self.emb_norm.apply(&mut emb);
+        let mut x = Tensor::from_vec(emb, (tokens, h), &Device::Cpu)?;
         for layer in &self.layers {
-            let qkv = layer.qkv.forward(&x)?;
-            let q = heads((qkv.narrow(1, 0, h)? * scale)?)?;
-            let k = heads(qkv.narrow(1, h, h)?)?;
-            let v = heads(qkv.narrow(1, 2 * h, h)?)?;
-            let scores = q.matmul(&k.t()?)?.broadcast_add(&mask)?;
-            let p = candle_nn::ops::softmax_last_dim(&scores)?;
-            let ctx = p.matmul(&v)?.transpose(1, 2)?.reshape((b * len, h))?;
-            let attn = layer.attn_out.forward(&ctx)?;
-            x = layer.attn_norm.forward(&(attn + &x)?)?;
-            let mid = gelu(layer.ffn_in.forward(&x)?)?;
-            let out = layer.ffn_out.forward(&mid)?;
-            x = layer.out_norm.forward(&(out + &x)?)?;
+            x = layer.forward(&x, &spans, self.cfg.heads)?;
         }
-        let x = x.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
-        let vectors = seqs
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let mut v = vec![0f32; h];
-                for row in x[i * len * h..(i * len + s.len()) * h].chunks_exact(h) {
-                    for (a, r) in v.iter_mut().zip(row) {
-                        *a += r;
-                    }
-                }
-                normalise(&mut v);
-                v
-            })
-            .collect();
-        Ok(vectors)
+        let x = x.flatten_all()?.to_vec1::<f32>()?;
+        Ok(spans.iter().map(|span| mean_pool(&x[span.start * h..span.end * h], h)).collect())
     }
 }
 
-/// GELU with the exact (erf) form BERT uses, in parallel over both cores: candle's own
-/// `gelu_erf` is one thread calling libm's `erff`, which measured about a tenth of the forward
-/// pass.
-fn gelu(x: Tensor) -> candle_core::Result<Tensor> {
-    use rayon::prelude::*;
-    let (shape, device) = (x.shape().clone(), x.device().clone());
-    let mut v = x.flatten_all()?.to_vec1::<f32>()?;
-    v.par_chunks_mut(8192).for_each(|c| {
-        for a in c {
-            *a = 0.5 * *a * (1.0 + erf(*a * std::f32::consts::FRAC_1_SQRT_2));
+/// The L2-normalised mean of a sequence's rows (empty for an empty sequence).
+fn mean_pool(rows: &[f32], width: usize) -> Vec<f32> {
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let mut v = vec![0f32; width];
+    for row in rows.chunks_exact(width) {
+        for (a, r) in v.iter_mut().zip(row) {
+            *a += r;
         }
-    });
-    Tensor::from_vec(v, shape, &device)
-}
-
-/// erf by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7, below f32's resolution
-/// of GELU's output where it matters).
-fn erf(x: f32) -> f32 {
-    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-    let poly =
-        t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152 + t * 1.061_405_4))));
-    let y = 1.0 - poly * (-x * x).exp();
-    y.copysign(x)
+    }
+    normalise(&mut v);
+    v
 }
 
 /// Scales a vector to unit length (mean pooling's 1/n cancels out here).
@@ -410,17 +370,7 @@ fn f16_to_f32(h: u16) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::{erf, f16_to_f32};
-
-    #[test]
-    fn erf_matches_known_values() {
-        for (x, want) in
-            [(0.0f32, 0.0f32), (0.5, 0.520_499_9), (1.0, 0.842_700_8), (2.0, 0.995_322_3), (3.0, 0.999_977_9)]
-        {
-            assert!((erf(x) - want).abs() < 3e-7, "erf({x}) = {} want {want}", erf(x));
-            assert!((erf(-x) + want).abs() < 3e-7, "erf is odd at {x}");
-        }
-    }
+    use super::f16_to_f32;
 
     #[test]
     fn half_conversion() {

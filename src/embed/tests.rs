@@ -40,6 +40,7 @@ fn fixture() -> Fixture {
 fn matches_the_reference_engine_in_every_language() {
     let fx = fixture();
     let texts: Vec<String> = fx.items.iter().map(|i| i.text.clone()).collect();
+    let mut cosines = Vec::new();
     for kind in [Kind::Query, Kind::Passage] {
         let got = embedder().embed_blocking(texts.clone(), kind).unwrap();
         assert_eq!(got.len(), texts.len());
@@ -50,9 +51,13 @@ fn matches_the_reference_engine_in_every_language() {
             let want = if kind == Kind::Query { &item.query } else { &item.passage };
             let c = cosine(v, want);
             eprintln!("{:?} {:8} cosine {c:.6}", kind, item.lang);
-            assert!(c >= 0.999, "{kind:?} {}: cosine {c} < 0.999", item.lang);
+            // The reference quantises activations inside its Q4_0 products, Baton does not.
+            assert!(c >= 0.9998, "{kind:?} {}: cosine {c} < 0.9998", item.lang);
+            cosines.push(c);
         }
     }
+    let mean = cosines.iter().sum::<f32>() / cosines.len() as f32;
+    assert!(mean >= 0.9999, "mean cosine {mean} < 0.9999");
 }
 
 #[test]
@@ -84,7 +89,7 @@ fn german_question_finds_the_english_answer() {
 }
 
 #[test]
-fn batching_and_padding_do_not_change_vectors() {
+fn packing_texts_into_one_batch_does_not_change_vectors() {
     let e = embedder();
     let texts: Vec<String> = vec![
         "Short one.".into(),
