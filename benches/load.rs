@@ -198,7 +198,7 @@ async fn main() {
     );
     println!("streams held:            {live} (opened in {:.2} s)", open_time.as_secs_f64());
     println!(
-        "hub event size:          {} bytes (each conversation's broadcast buffer holds 256 of them)",
+        "hub event size:          {} bytes (each conversation's broadcast buffer holds 32 of them)",
         std::mem::size_of::<baton::hub::HubEvent>()
     );
     println!(
