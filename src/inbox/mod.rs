@@ -495,7 +495,11 @@ pub async fn reply(
             &state.store,
             &state.hub,
             id,
-            event("assigned", line, serde_json::json!({"agent": actor.id, "takeover": true})),
+            event(
+                "assigned",
+                line,
+                serde_json::json!({"agent": actor.id, "name": actor.name, "takeover": true}),
+            ),
         )?;
     }
     if matches!(conv.state, State::Bot | State::WaitingForHuman) {
@@ -506,7 +510,11 @@ pub async fn reply(
             &state.hub,
             id,
             State::WithAgent,
-            event("agent_joined", line, serde_json::json!({"agent": agent, "from": conv.state.as_str()})),
+            event(
+                "agent_joined",
+                line,
+                serde_json::json!({"agent": agent, "name": name, "from": conv.state.as_str()}),
+            ),
             move |c| {
                 c.assignee = Some(agent);
                 c.assignee_name = name;

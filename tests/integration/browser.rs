@@ -315,6 +315,22 @@ async fn the_widget_is_full_screen_on_phones_and_follows_dark_mode() {
         .await;
     assert_eq!(rect[0], 380, "a floating panel on desktop: {rect}");
     b.screenshot("desktop-dark").await;
+    // Lines the server writes into the thread are shown in the visitor's language.
+    b.js("Baton.setLocale('de');", vec![]).await;
+    let conv = baton::conversation::list(&s.state.store).unwrap()[0].id.clone();
+    let owner = crate::accounts::owner(&s).await;
+    let r = owner
+        .post(&format!("/api/inbox/conversations/{conv}/reply"), serde_json::json!({"text": "Hallo!"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let line = b
+        .wait_js(
+            "the agent-joined line",
+            &format!("{ROOT} const e = [...r.querySelectorAll('.event')].map(x => x.textContent); return e.find(t => t.includes('Olivia')) || null;"),
+            Duration::from_secs(10),
+        )
+        .await;
+    assert_eq!(line, "Olivia Owner ist dem Gespräch beigetreten");
     let errors = b.console_errors().await;
     assert!(errors.is_empty(), "no console errors: {errors:#?}");
     b.close().await;
