@@ -51,4 +51,38 @@ fn main() {
     }
     let ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
     println!("{{\"engine\":\"baton\",\"what\":\"single_query_latency\",\"ms\":{ms:.2}}}");
+
+    // Many visitors asking at once: 16 callers, one question each at a time (the chat widget's
+    // load), through the same embedder.
+    let (callers, per_caller) = (16, 20);
+    let t = Instant::now();
+    let latencies: Vec<f64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..callers)
+            .map(|c| {
+                let e = e.clone();
+                s.spawn(move || {
+                    (0..per_caller)
+                        .map(|i| {
+                            let t = Instant::now();
+                            let q = format!("{} ({c}-{i})", queries[(c + i) % 2]);
+                            e.embed_blocking(vec![q], Kind::Query).expect("embeds");
+                            t.elapsed().as_secs_f64() * 1000.0
+                        })
+                        .collect::<Vec<f64>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("caller")).collect()
+    });
+    let total = t.elapsed().as_secs_f64();
+    let mut sorted = latencies;
+    sorted.sort_by(f64::total_cmp);
+    let pct = |p: f64| sorted[((sorted.len() - 1) as f64 * p) as usize];
+    println!(
+        "{{\"engine\":\"baton\",\"what\":\"concurrent_queries\",\"callers\":{callers},\"queries\":{},\"queries_per_s\":{:.1},\"p50_ms\":{:.1},\"p99_ms\":{:.1}}}",
+        sorted.len(),
+        sorted.len() as f64 / total,
+        pct(0.5),
+        pct(0.99)
+    );
 }

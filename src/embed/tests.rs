@@ -136,3 +136,41 @@ async fn a_full_queue_is_reported_as_overloaded() {
     }
     assert!(ok >= 1 && overloaded >= 1, "ok {ok}, overloaded {overloaded}");
 }
+
+#[test]
+fn requests_queued_together_each_get_their_own_vectors() {
+    // One embedder with room in its queue: while a long request keeps the model busy, the others
+    // queue up and are embedded together in shared passes; every caller must still get exactly
+    // its own vectors, in its own order, with its own prefix (`query: ` and `passage: ` give
+    // vectors far apart enough to fail the comparison).
+    let e = Embedder::load_default(32).unwrap();
+    let requests: Vec<(Vec<String>, Kind)> = (0..12)
+        .map(|i| {
+            let kind = if i % 3 == 0 { Kind::Passage } else { Kind::Query };
+            let texts =
+                (0..=(i % 3)).map(|j| format!("Question {i}.{j}: how do refunds work in country {j}?"));
+            (texts.collect(), kind)
+        })
+        .collect();
+    let alone: Vec<Vec<Vec<f32>>> =
+        requests.iter().map(|(t, k)| embedder().embed_blocking(t.clone(), *k).unwrap()).collect();
+    let busy = vec!["A long passage to keep the model busy for a while. ".repeat(20); 4];
+    let together: Vec<Vec<Vec<f32>>> = std::thread::scope(|s| {
+        let first = s.spawn(|| e.embed_blocking(busy, Kind::Passage).unwrap());
+        let handles: Vec<_> = requests
+            .iter()
+            .map(|(t, k)| {
+                let e = e.clone();
+                s.spawn(move || e.embed_blocking(t.clone(), *k).unwrap())
+            })
+            .collect();
+        assert_eq!(first.join().unwrap().len(), 4);
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for ((a, b), (texts, _)) in alone.iter().zip(&together).zip(&requests) {
+        assert_eq!(b.len(), texts.len());
+        for (x, y) in a.iter().zip(b) {
+            assert!(cosine(x, y) > 0.9999, "{texts:?}");
+        }
+    }
+}
