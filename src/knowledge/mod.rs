@@ -158,10 +158,10 @@ pub struct Chunk {
     pub text: String,
 }
 
-/// Handle to the knowledge base, cheap to clone.
 /// Shared, read-only embedding vectors.
 type Vectors = Arc<Vec<Vec<f32>>>;
 
+/// Handle to the knowledge base, cheap to clone.
 #[derive(Clone)]
 pub struct Knowledge {
     inner: Arc<Inner>,
