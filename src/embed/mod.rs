@@ -8,12 +8,14 @@
 //!
 //! The model runs on one dedicated OS thread (the *backend*), never on the async workers. Callers
 //! hold a cheap [`Embedder`] handle and send batches over a bounded channel; each request carries
-//! its own reply channel. The backend takes the oldest request plus whatever queued behind it
-//! while the model was busy, up to [`BATCH_TOKENS`] tokens, so that questions asked at the same
-//! time share forward passes instead of waiting for each other's (a pass over 16 short questions
-//! costs little more than over one). It cuts their texts into packed batches under that token
-//! budget and runs the forward pass on each; the matrix products and the fused kernels between
-//! them use rayon's thread pool (all cores). Requests are answered in arrival order.
+//! its own reply channel. The backend takes the oldest request plus the short ones (questions,
+//! up to [`GROUP_JOIN_TOKENS`]) that queued behind it while the model was busy, up to
+//! [`BATCH_TOKENS`] tokens in all, so that questions asked at the same time share forward passes
+//! instead of waiting for each other's (a pass over 16 short questions costs little more than
+//! over one), while a question never waits for a bulk request that arrived after it. It cuts
+//! their texts into packed batches under that token budget and runs the forward pass on each;
+//! the matrix products and the fused kernels between them use rayon's thread pool (all cores).
+//! Requests are answered in arrival order.
 //!
 //! Back-pressure is explicit: [`Embedder::embed`] (async, for HTTP handlers) fails at once with
 //! [`EmbedError::Overloaded`] when the queue is full, which the HTTP layer turns into a 429;
@@ -41,6 +43,8 @@ const MAX_TOKENS: usize = 512;
 /// the activations (the FFN's `[tokens, 1536]` f32 is 25 MB at 4096) while keeping the matrix
 /// products large enough to use every core.
 const BATCH_TOKENS: usize = 4096;
+/// Largest request (in tokens) that joins the shared passes of requests queued before it.
+const GROUP_JOIN_TOKENS: usize = 256;
 const BOS: u32 = 0;
 const EOS: u32 = 2;
 
@@ -166,12 +170,27 @@ struct Backend {
 
 impl Backend {
     fn run(self, requests: mpsc::Receiver<Request>) {
-        while let Ok(first) = requests.recv() {
-            let mut group = vec![self.tokenized(first)];
-            let mut tokens = group[0].tokens();
+        // A bulk request that could not join the last group starts the next one.
+        let mut held: Option<Tokenized> = None;
+        loop {
+            let first = match held.take() {
+                Some(t) => t,
+                None => match requests.recv() {
+                    Ok(r) => self.tokenized(r),
+                    Err(_) => return,
+                },
+            };
+            let mut tokens = first.tokens();
+            let mut group = vec![first];
             while tokens < BATCH_TOKENS {
                 let Ok(next) = requests.try_recv() else { break };
                 let next = self.tokenized(next);
+                // Only short requests (questions) join: a question must not wait for a bulk
+                // ingestion request that arrived after it.
+                if next.tokens() > GROUP_JOIN_TOKENS {
+                    held = Some(next);
+                    break;
+                }
                 tokens += next.tokens();
                 group.push(next);
             }
