@@ -102,28 +102,67 @@
     down: "M17 2v11M22 11V4a2 2 0 0 0-2-2H7.6a2 2 0 0 0-2 1.7l-1.4 7A2 2 0 0 0 6.2 13H10v5a3 3 0 0 0 3 3l4-8"
   };
 
-  /** Text with [n] citation markers, bare http(s) links and line breaks, as DOM nodes. */
-  function richText(text, citations) {
+  /** The citation marker [n] linking to citation n, or null when there is none. */
+  function cite(n, citations) {
+    var c = (citations || []).filter(function (x) { return String(x.n) === n; })[0];
+    var href = c && safeUrl(c.url);
+    return c ? el(href ? "a" : "span", { class: "cite", href: href, target: href && "_blank", rel: href && "noopener noreferrer", title: c.title, text: "[" + n + "]" }) : null;
+  }
+
+  /** Text with [n] citation markers, bare http(s) links, **bold** and line breaks (with `code`
+   *  too when asked: the inline format of answer blocks), as DOM nodes. Never markup. */
+  function richText(text, citations, code) {
     var frag = document.createDocumentFragment();
-    var re = /\[(\d{1,2})\]|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])|\*\*([^*\n]+)\*\*|\n/g;
+    var re = code ? /\[(\d{1,2})\]|(https?:\/\/[^\s<>()`]+[^\s<>().,;:!?'"`])|\*\*([^*\n]+)\*\*|`([^`\n]+)`|\n/g : /\[(\d{1,2})\]|(https?:\/\/[^\s<>()]+[^\s<>().,;:!?'"])|\*\*([^*\n]+)\*\*|\n/g;
     var last = 0, m;
     while ((m = re.exec(text))) {
       if (m.index > last) frag.appendChild(document.createTextNode(text.slice(last, m.index)));
       if (m[1]) {
-        var c = (citations || []).filter(function (x) { return String(x.n) === m[1]; })[0];
-        var href = c && safeUrl(c.url);
-        frag.appendChild(c ? el(href ? "a" : "span", { class: "cite", href: href, target: href && "_blank", rel: href && "noopener noreferrer", title: c.title, text: "[" + m[1] + "]" }) : document.createTextNode(m[0]));
+        frag.appendChild(cite(m[1], citations) || document.createTextNode(m[0]));
       } else if (m[2]) {
         var u = safeUrl(m[2]);
         frag.appendChild(u ? el("a", { href: u, target: "_blank", rel: "noopener noreferrer", text: m[2] }) : document.createTextNode(m[2]));
       } else if (m[3]) {
         frag.appendChild(el("strong", { text: m[3] }));
+      } else if (m[4]) {
+        frag.appendChild(el("code", { text: m[4] }));
       } else {
         frag.appendChild(el("br"));
       }
       last = re.lastIndex;
     }
     if (last < text.length) frag.appendChild(document.createTextNode(text.slice(last)));
+    return frag;
+  }
+
+  /** An answer's blocks (paragraph, steps, list, code, table, note, intro) as DOM nodes; after
+   *  the last block of a run quoting the same source, its marker [n] unless the text has it. */
+  function renderBlocks(blocks, citations) {
+    var frag = document.createDocumentFragment();
+    function rich(s) { return richText(s == null ? "" : String(s), citations, 1); }
+    blocks.forEach(function (b, i) {
+      b = b || {};
+      var k = b.kind, items = [].concat(b.items || []).filter(function (x) { return x != null && x !== ""; }), rows = [].concat(b.rows || []), node, tail, n = b.cite, next = blocks[i + 1];
+      if (k === "steps" || k === "list") {
+        node = el(k === "list" ? "ul" : "ol", { start: k === "steps" && b.start != null ? String(b.start) : null }, items.map(function (x) { return el("li", null, [rich(x)]); }));
+        tail = node.lastChild;
+      } else if (k === "code") {
+        node = el("pre", null, [el("code", { text: b.text || "" })]);
+      } else if (k === "table") {
+        rows = rows.map(function (r) { return [].concat(r || []); });
+        node = el("div", { class: "tbl" }, [el("table", null, rows.map(function (r, j) {
+          return el(j ? "tr" : "thead", null, j ? r.map(function (c) { return el("td", null, [rich(c)]); }) : [el("tr", null, r.map(function (c) { return el("th", { scope: "col" }, [rich(c)]); }))]);
+        }))]);
+      } else {
+        node = tail = el("p", { class: k === "note" || k === "intro" ? k : null }, [rich(b.text)]);
+      }
+      if (!(b.text || items.length || rows.length)) return;
+      frag.appendChild(node);
+      if (n > 0 && !(next && next.cite === n) && [b.text].concat(items, [].concat.apply([], rows)).join(" ").indexOf("[" + n + "]") < 0) {
+        var c = cite(String(n), citations);
+        if (c) (tail || frag.appendChild(el("div", { class: "src" }))).appendChild(c);
+      }
+    });
     return frag;
   }
 
@@ -170,6 +209,21 @@
     ".bubble a{color:var(--accent)}",
     "@media (prefers-color-scheme:dark){.them .bubble a,.sources a{color:#93c5fd}}",
     ".cite{font-size:.8em;vertical-align:super;text-decoration:none;margin:0 1px}",
+    ".bubble p,.bubble ol,.bubble ul,pre,.tbl{margin:0 0 6px}",
+    ".bubble>:last-child{margin-bottom:0}",
+    ".bubble ol,.bubble ul{padding-left:22px}",
+    ".bubble li+li{margin-top:2px}",
+    "pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}",
+    "pre{white-space:pre;overflow-x:auto;padding:7px 9px;line-height:1.4;border-radius:8px;background:var(--bg);border:1px solid var(--line)}",
+    ".bubble :not(pre)>code{padding:1px 4px;border-radius:4px;background:var(--bg);border:1px solid var(--line)}",
+    ".tbl{overflow-x:auto}",
+    "table{border-collapse:collapse;font-size:13px;line-height:1.35;background:var(--bg)}",
+    "th,td{border:1px solid var(--line);padding:3px 7px;text-align:left;vertical-align:top;overflow-wrap:normal}",
+    "th{font-weight:600}",
+    ".note{border-left:3px solid var(--accent);padding-left:9px}",
+    ".intro{color:var(--muted);font-style:italic;font-size:13.5px}",
+    ".src{margin-top:-4px;line-height:1}",
+    ".src .cite{vertical-align:baseline}",
     ".pending .bubble{opacity:.65}",
     ".failed{font-size:12px;color:#dc2626;display:flex;gap:6px;align-items:center}",
     ".link{background:none;border:0;padding:0;color:var(--accent);text-decoration:underline;cursor:pointer;font:inherit}",
@@ -370,7 +424,8 @@
     }
     var text = body.type === "answer" ? body.answer.text : body.text || "";
     var cites = body.type === "answer" ? body.answer.citations : [];
-    wrap.appendChild(el("div", { class: "bubble" }, [richText(text, cites)]));
+    var blocks = body.type === "answer" && body.answer.blocks;
+    wrap.appendChild(el("div", { class: "bubble" }, [Array.isArray(blocks) && blocks.length ? renderBlocks(blocks, cites) : richText(text, cites)]));
     if (body.type === "answer") {
       if (cites && cites.length) {
         var listId = "src-" + m.seq;

@@ -58,6 +58,10 @@ pub enum Command {
         /// Questions, JSON lines: {"q", "expect": [paths], "out_of_scope"?}.
         #[arg(long)]
         questions: Option<PathBuf>,
+        /// Answer nuggets, JSON lines: {"q", "nuggets": [[alternative, ...], ...]}; adds
+        /// `answer_pass` and `answer_chars_p50` to the metrics.
+        #[arg(long)]
+        nuggets: Option<PathBuf>,
         /// Labelled visitor messages for the handoff classifiers.
         #[arg(long)]
         triggers: Option<PathBuf>,
@@ -129,7 +133,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             let state = crate::AppState::new(config.clone(), true)?;
             if explain {
                 let r = state.knowledge.retrieve(&question).await?;
-                let f = crate::answer::Features::from_results(&r);
+                let (_, f) = state.knowledge.compose_explained(
+                    &question,
+                    &r,
+                    config.answer.confidence_threshold,
+                    config.answer.max_citations,
+                )?;
                 eprintln!("features: {}", serde_json::to_string(&f)?);
                 for h in r.hits.iter().take(10) {
                     eprintln!(
@@ -159,10 +168,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { corpus, questions, triggers, json, store, dense_weight, features } => {
+        Command::Eval { corpus, questions, nuggets, triggers, json, store, dense_weight, features } => {
             let args = crate::eval::EvalArgs {
                 corpus,
                 questions,
+                nuggets,
                 triggers,
                 json,
                 store,

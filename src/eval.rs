@@ -5,11 +5,18 @@
 //! MRR (a hit is an expected file, path relative to the corpus root, among the citations) and
 //! `answered_in_scope` (share answered with `unsure = false`); over out-of-scope questions:
 //! `declined_out_of_scope` (share with `unsure = true`). With `--json` the last line printed is one
-//! JSON object with exactly those keys and `questions`.
+//! JSON object with those keys and `questions`.
+//!
+//! With `--nuggets FILE` the answer **text** is judged too: each in-scope question has nugget
+//! groups (lists of alternative strings); an answer passes when, for every group, its text
+//! contains at least one alternative (lower case, accents removed by NFKD, plain substring) and
+//! the text is at most [`NUGGET_MAX_CHARS`] characters. The metrics gain `answer_pass` (share of
+//! in-scope questions that pass) and `answer_chars_p50`.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::answer::Features;
 use crate::config::Config;
@@ -23,6 +30,7 @@ use crate::store::Store;
 pub struct EvalArgs {
     pub corpus: Option<PathBuf>,
     pub questions: Option<PathBuf>,
+    pub nuggets: Option<PathBuf>,
     pub triggers: Option<PathBuf>,
     pub json: bool,
     /// Reuse (and keep) this store instead of a temporary one.
@@ -54,6 +62,43 @@ pub struct Metrics {
     pub answered_in_scope: f64,
     pub declined_out_of_scope: f64,
     pub questions: usize,
+    /// Share of in-scope questions whose answer text passes its nuggets (with `--nuggets`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_pass: Option<f64>,
+    /// Median answer length in characters over in-scope questions (with `--nuggets`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_chars_p50: Option<f64>,
+}
+
+/// Longest answer text that can pass its nuggets.
+pub const NUGGET_MAX_CHARS: usize = 1000;
+
+/// One line of a nuggets file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Nuggets {
+    pub q: String,
+    pub nuggets: Vec<Vec<String>>,
+}
+
+/// Lower case, accents removed (NFKD, combining marks dropped).
+pub fn fold(s: &str) -> String {
+    s.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// Whether an answer text passes its nugget groups.
+pub fn passes(text: &str, groups: &[Vec<String>]) -> bool {
+    if text.chars().count() > NUGGET_MAX_CHARS {
+        return false;
+    }
+    let t = fold(text);
+    groups.iter().all(|g| g.iter().any(|alt| t.contains(&fold(alt))))
+}
+
+pub fn read_nuggets(path: &Path) -> anyhow::Result<Vec<Nuggets>> {
+    read_lines(path)
 }
 
 /// One question's outcome.
@@ -69,9 +114,21 @@ pub struct Row {
     pub confidence: f32,
     pub features: Features,
     pub cited: Vec<String>,
+    /// The answer text.
+    pub answer: String,
+    /// Path of the source the answer's first quoted block comes from (answer-level label for
+    /// calibration: is the quoted block from an expected document?).
+    pub quoted: Option<String>,
+    /// Whether the text passes its nuggets (with `--nuggets`, in-scope questions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pass: Option<bool>,
 }
 
 pub fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
+    read_lines(path)
+}
+
+fn read_lines<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
     let text =
         std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     text.lines()
@@ -87,13 +144,15 @@ pub fn read_questions(path: &Path) -> anyhow::Result<Vec<Question>> {
 pub async fn evaluate(
     k: &Knowledge,
     questions: &[Question],
+    nuggets: Option<&[Nuggets]>,
     threshold: f32,
     max_citations: usize,
 ) -> anyhow::Result<(Metrics, Vec<Row>)> {
     let mut rows = Vec::new();
     for q in questions {
+        let groups = nuggets.and_then(|n| n.iter().find(|x| x.q.trim() == q.q.trim()));
         let results = k.retrieve(&q.q).await?;
-        let answer = crate::answer::compose(&q.q, &results, threshold, max_citations, &|t| k.terms(t));
+        let (answer, features) = k.compose_explained(&q.q, &results, threshold, max_citations)?;
         let cited: Vec<String> = answer.citations.iter().map(|c| c.path.clone()).collect();
         let rank = cited.iter().position(|p| q.expect.contains(p)).map(|i| i + 1);
         let mut docs: Vec<&str> = Vec::new();
@@ -110,11 +169,32 @@ pub async fn evaluate(
             retrieval_rank,
             unsure: answer.unsure,
             confidence: answer.confidence,
-            features: Features::from_results(&results),
+            features,
             cited,
+            pass: match (groups, q.out_of_scope) {
+                (Some(g), false) => Some(passes(&answer.text, &g.nuggets)),
+                _ => None,
+            },
+            quoted: answer
+                .blocks
+                .iter()
+                .find(|b| b.cite > 0)
+                .and_then(|b| answer.citations.iter().find(|c| c.n == b.cite))
+                .map(|c| c.path.clone()),
+            answer: answer.text,
         });
     }
-    Ok((metrics(&rows), rows))
+    let mut m = metrics(&rows);
+    if nuggets.is_some() {
+        let inside: Vec<&Row> = rows.iter().filter(|r| r.in_scope).collect();
+        let passed = inside.iter().filter(|r| r.pass == Some(true)).count();
+        m.answer_pass =
+            Some(if inside.is_empty() { 0.0 } else { round(passed as f64 / inside.len() as f64) });
+        let mut lens: Vec<usize> = inside.iter().map(|r| r.answer.chars().count()).collect();
+        lens.sort_unstable();
+        m.answer_chars_p50 = Some(lens.get(lens.len() / 2).map_or(0.0, |n| *n as f64));
+    }
+    Ok((m, rows))
 }
 
 pub fn metrics(rows: &[Row]) -> Metrics {
@@ -135,6 +215,8 @@ pub fn metrics(rows: &[Row]) -> Metrics {
         answered_in_scope: share(inside.iter().filter(|r| !r.unsure).count(), inside.len()),
         declined_out_of_scope: share(outside.iter().filter(|r| r.unsure).count(), outside.len()),
         questions: rows.len(),
+        answer_pass: None,
+        answer_chars_p50: None,
     }
 }
 
@@ -196,6 +278,7 @@ pub async fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
         anyhow::bail!("give --corpus DIR and --questions FILE");
     };
     let questions = read_questions(questions)?;
+    let nuggets = args.nuggets.as_deref().map(read_nuggets).transpose()?;
     let tmp = tempfile_dir()?;
     let dir = args.store.clone().unwrap_or_else(|| tmp.clone());
     let store = Store::open(&dir, false)?;
@@ -219,9 +302,14 @@ pub async fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
     let mut last = Metrics::default();
     for w in weights {
         k.set_dense_weight(w);
-        let (m, rows) = evaluate(&k, &questions, threshold, max_citations).await?;
+        let (m, rows) = evaluate(&k, &questions, nuggets.as_deref(), threshold, max_citations).await?;
         if !args.json {
             for r in &rows {
+                let pass = match r.pass {
+                    Some(true) => "PASS ",
+                    Some(false) => "fail ",
+                    None => "",
+                };
                 let mark = match (r.in_scope, r.rank, r.unsure) {
                     (true, Some(1), false) => "ok ",
                     (true, Some(_), false) => "ok~",
@@ -230,7 +318,10 @@ pub async fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
                     (false, _, true) => "ok ",
                     (false, _, false) => "ANS",
                 };
-                println!("{mark} {:.2} {:?} {}  -> {:?}", r.confidence, r.retrieval_rank, r.q, r.cited);
+                println!("{pass}{mark} {:.2} {:?} {}  -> {:?}", r.confidence, r.retrieval_rank, r.q, r.cited);
+                if r.pass == Some(false) && std::env::var_os("BATON_EVAL_SHOW").is_some() {
+                    println!("    {}", r.answer.replace('\n', "\n    "));
+                }
             }
         }
         if let Some(path) = &args.features {
@@ -250,6 +341,9 @@ pub async fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
             "hit@1 {:.3}  hit@3 {:.3}  MRR {:.3}  answered_in_scope {:.3}  declined_out_of_scope {:.3}  ({} questions)",
             last.hit_at_1, last.hit_at_3, last.mrr, last.answered_in_scope, last.declined_out_of_scope, last.questions
         );
+        if let (Some(p), Some(c)) = (last.answer_pass, last.answer_chars_p50) {
+            println!("answer_pass {p:.3}  answer_chars_p50 {c:.0}");
+        }
     }
     Ok(())
 }
@@ -258,4 +352,18 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("baton-eval-{}", crate::ids::random_hex(6)));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nuggets_fold_case_and_accents_and_cap_length() {
+        let g = vec![vec!["paramètres".to_owned(), "settings".to_owned()], vec!["Facture".to_owned()]];
+        assert!(passes("Ouvrez les PARAMETRES puis la facture.", &g));
+        assert!(!passes("Ouvrez les paramètres.", &g));
+        let long = format!("settings facture {}", "x".repeat(NUGGET_MAX_CHARS));
+        assert!(!passes(&long, &g));
+    }
 }

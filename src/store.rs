@@ -39,6 +39,9 @@ pub const DOCUMENTS: JsonTable = TableDefinition::new("documents");
 pub const CHUNKS: TableDefinition<u64, &[u8]> = TableDefinition::new("chunks");
 /// ChunkId -> passage embedding, 384 little-endian f32
 pub const VECTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("vectors");
+/// ChunkId -> one passage embedding per block of the chunk (n x 384 little-endian f32), for
+/// chunks of more than one block; read at answer time for the candidate chunks only.
+pub const BLOCK_VECTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("block_vectors");
 
 // Conversations.
 /// ConversationId -> conversation::Conversation
@@ -115,6 +118,7 @@ impl Store {
         }
         tx.open_table(CHUNKS)?;
         tx.open_table(VECTORS)?;
+        tx.open_table(BLOCK_VECTORS)?;
         tx.open_table(MESSAGES)?;
         tx.open_table(QUESTION_VECTORS)?;
         tx.commit()?;

@@ -52,6 +52,79 @@ function beep() {
   } catch { /* no audio */ }
 }
 
+/** The marker [n] linking to citation n (like the widget), or null when there is none. */
+function citeMark(n, citations) {
+  const c = (citations || []).find((x) => String(x.n) === String(n));
+  if (!c) return null;
+  const url = httpUrl(c.url);
+  return url
+    ? h('a', { class: 'cite', href: url, target: '_blank', rel: 'noopener noreferrer', title: c.title }, `[${n}]`)
+    : h('span', { class: 'cite', title: c.title }, `[${n}]`);
+}
+
+/** The inline format of answer blocks: **bold**, `code`, [n] citation markers and bare
+ *  http(s) links. Everything else (any <, &) stays literal text. */
+export function inlineText(text, citations) {
+  const s = String(text ?? '');
+  const re = /\[(\d{1,2})\]|(https?:\/\/[^\s<>()`]+[^\s<>().,;:!?'"`])|\*\*([^*\n]+)\*\*|`([^`\n]+)`/g;
+  const out = [];
+  let last = 0;
+  for (let m; (m = re.exec(s));) {
+    if (m.index > last) out.push(s.slice(last, m.index));
+    if (m[1]) out.push(citeMark(m[1], citations) || m[0]);
+    else if (m[2]) {
+      const url = httpUrl(m[2]);
+      out.push(url ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, m[2]) : m[2]);
+    } else if (m[3]) out.push(h('strong', {}, m[3]));
+    else out.push(h('code', {}, m[4]));
+    last = re.lastIndex;
+  }
+  if (last < s.length) out.push(s.slice(last));
+  return out;
+}
+
+/** An AI answer's `blocks` (paragraph, steps, list, code, table, note, intro) as DOM nodes.
+ *  After the last block of a run quoting the same source comes its marker [n], unless that
+ *  block's text already has it. */
+export function answerBlocks(blocks, citations) {
+  const out = [];
+  blocks.forEach((b, i) => {
+    b = b || {};
+    const items = [].concat(b.items ?? []).filter((x) => x !== null && x !== undefined && x !== '');
+    const rows = [].concat(b.rows ?? []).map((r) => [].concat(r ?? []));
+    const text = b.text == null ? '' : String(b.text);
+    if (!text && !items.length && !rows.length) return;
+    let node;
+    let tail = null;
+    if (b.kind === 'steps' || b.kind === 'list') {
+      node = h(b.kind === 'list' ? 'ul' : 'ol', { start: b.kind === 'steps' && b.start != null ? b.start : null },
+        items.map((x) => h('li', {}, inlineText(x, citations))));
+      tail = node.lastChild;
+    } else if (b.kind === 'code') {
+      node = h('pre', {}, h('code', {}, text));
+    } else if (b.kind === 'table') {
+      const [head, ...body] = rows;
+      node = h('div', { class: 'tbl' }, h('table', {},
+        h('thead', {}, h('tr', {}, head.map((c) => h('th', { scope: 'col' }, inlineText(c, citations))))),
+        h('tbody', {}, body.map((r) => h('tr', {}, r.map((c) => h('td', {}, inlineText(c, citations))))))));
+    } else {
+      node = tail = h('p', { class: b.kind === 'note' || b.kind === 'intro' ? b.kind : null }, inlineText(text, citations));
+    }
+    out.push(node);
+    const n = b.cite;
+    const next = blocks[i + 1];
+    const own = [text, ...items, ...rows.flat()].join(' ');
+    if (n > 0 && !(next && next.cite === n) && !own.includes(`[${n}]`)) {
+      const mark = citeMark(n, citations);
+      if (mark) {
+        if (tail) tail.append(mark);
+        else out.push(h('div', { class: 'src' }, mark));
+      }
+    }
+  });
+  return out;
+}
+
 export async function mountInbox(root, sub, session) {
   const me = session.me.user;
   const st = {
@@ -285,7 +358,9 @@ export async function mountInbox(root, sub, session) {
         h('div', { class: 'meta' }, h('strong', {}, 'AI'),
           h('span', { class: 'conf' + (a.unsure ? ' low' : '') }, `confidence ${conf}%${a.unsure ? ' · unsure' : ''}`),
           m.rating ? h('span', {}, m.rating === 'helpful' ? 'rated helpful' : 'rated not helpful') : null, time),
-        h('div', { class: 'text' }, a.text),
+        Array.isArray(a.blocks) && a.blocks.length
+          ? h('div', { class: 'text blocks' }, answerBlocks(a.blocks, a.citations))
+          : h('div', { class: 'text' }, a.text),
         a.citations.length ? citeList(a.citations) : null);
     }
     const cls = kind === 'visitor' ? 'visitor' : kind === 'agent' ? 'agent' : 'ai';

@@ -1,33 +1,87 @@
-//! Extractive answers and their confidence.
+//! Extractive answers, built from blocks chosen by meaning, and their confidence.
 //!
-//! Baton does not generate text: it quotes the most relevant sentences of the best sources and
-//! numbers them `[1]`, `[2]` so every statement can be checked. Chunk hits are aggregated to
-//! documents (one citation per document, its best chunk). Sentences of the best chunks are
-//! scored by the query terms they contain (analyzed like the index: stemmed, stop words out) and
-//! by position; when a question shares no words with the source (another language), the lead
-//! sentences of the best passage are quoted.
+//! Baton does not generate text: it quotes the docs and numbers the sources `[1]`, `[2]` so every
+//! statement can be checked. Chunk hits are aggregated to documents (one citation per document).
+//! What is quoted is chosen block by block:
+//!
+//! 1. **Candidates.** The blocks (paragraphs, lists, tables, code, callouts; see
+//!    [`crate::knowledge::block`]) of the best chunks of the cited documents.
+//! 2. **Scored by meaning.** Each block has its own passage vector, embedded at ingest; its score
+//!    is its cosine with the question, plus the IDF-weighted share of the question's terms it
+//!    contains, plus a little of its document's retrieval rank. Meta sentences ("This article
+//!    explains…") and fragments are held back; they are quoted only when nothing better exists.
+//! 3. **Quoted whole.** The best block is quoted with what it needs to stand alone: a sentence
+//!    that ends with ":" brings the list, table or code it introduces, a list brings its lead-in,
+//!    a table its header. A close runner-up from the same page that says something more is added;
+//!    a second page is quoted only for a part of the question the first does not cover
+//!    (multi-part questions are split and each part answered).
+//! 4. **Concise.** The text stays under [`MAX_CHARS`]; a long list is cut at an item boundary
+//!    with "The rest is in [n]". Snippets written by the team are quoted whole.
+//!
+//! When the question's language differs from the docs', one line in the question's language says
+//! that the passage comes from the documentation in the docs' language.
 //!
 //! ## Confidence
-//! A logistic function of two retrieval features that carry over to unseen corpora and
+//! A logistic function of retrieval and answer features that carry over to unseen corpora and
 //! languages:
 //! - `lift`: the best dense cosine between the question and a passage minus the best cosine
 //!   between the question and a fixed background of everyday off-topic passages in the
-//!   knowledge base's language ([`crate::knowledge::background`]). A question the docs answer
-//!   is much closer to a doc than to the background, in any language; an off-topic one is not.
+//!   knowledge base's language ([`crate::knowledge::background`]).
 //! - `cosine`: the best dense cosine itself (how specific the match is).
+//! - `unit`: the cosine between the question and the block that is quoted (does the quoted
+//!   text, not only its page, match the question).
 //!
 //! Lexical features (`coverage`, `unknown`) are computed for `baton ask --explain` but not
 //! used: they punish questions in another language than the docs. The coefficients in
-//! [`confidence`] were fitted by class-balanced logistic regression on the dev set plus a
-//! separate multilingual calibration set (`benches/calibration.questions.jsonl`) and
-//! rounded; see BENCHMARKS.md, `## Knowledge`.
+//! [`confidence`] were fitted by class-balanced logistic regression; see BENCHMARKS.md.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
-use super::{Answer, Citation};
+use regex::Regex;
+
+use super::{Answer, AnswerBlock, BlockKind, Citation};
 use crate::knowledge::analyze::{detect, words, Lang};
-use crate::knowledge::chunk::sentences;
-use crate::knowledge::index::{Hit, Results};
+use crate::knowledge::block::{sentences, strip_marks, Block};
+use crate::knowledge::index::{dot, Hit, Results};
+use crate::knowledge::DocKind;
+
+/// The most characters of answer text (markers included) before material is cut.
+pub const MAX_CHARS: usize = 950;
+/// Chunks of each cited document whose blocks are candidates.
+const CHUNKS_PER_DOC: usize = 3;
+/// Documents whose blocks are candidates.
+const CANDIDATE_DOCS: usize = 3;
+/// Weight of the lexical coverage in a block's score.
+const W_LEX: f32 = 0.06;
+/// Weight of the document's relative retrieval score.
+const W_DOC: f32 = 0.2;
+/// Weight of the chunk's own retrieval score relative to the best chunk (its section's fit).
+const W_CHUNK: f32 = 0.0;
+/// Held back a little: a code block alone (its lead-in brings it along when that is the answer).
+const CODE_PENALTY: f32 = 0.03;
+/// For "how"/"where" questions: steps and text that names UI elements (bold in the docs).
+const HOWTO_BONUS: f32 = 0.02;
+/// How far below the best block a block with steps or UI names may score and still be added
+/// to a how-to answer whose best block only describes.
+const UI_MARGIN: f32 = 0.1;
+/// Held back: meta sentences and fragments.
+const META_PENALTY: f32 = 0.05;
+const SHORT_PENALTY: f32 = 0.03;
+
+/// What the composer reads besides the retrieval results.
+pub struct Context<'a> {
+    /// Analyzed terms of a text (as the index sees them).
+    pub terms: &'a dyn Fn(&str) -> Vec<String>,
+    /// IDF of an analyzed term.
+    pub idf: &'a dyn Fn(&str) -> f32,
+    /// Block vectors of candidate chunks ([`candidate_chunks`]), by chunk id.
+    pub block_vectors: &'a HashMap<u64, Vec<Vec<f32>>>,
+    /// The chunk after a chunk in its document (a lead-in at a chunk's end continues there).
+    pub next_chunk: &'a dyn Fn(u64) -> Option<std::sync::Arc<crate::knowledge::Chunk>>,
+    /// The knowledge base's language.
+    pub docs_lang: Option<Lang>,
+}
 
 /// The features the confidence model reads.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
@@ -37,6 +91,8 @@ pub struct Features {
     pub unknown: f32,
     /// Best cosine minus the best cosine to the off-topic background.
     pub lift: f32,
+    /// Cosine between the question and the quoted block (0 before composition).
+    pub unit: f32,
 }
 
 impl Features {
@@ -46,13 +102,16 @@ impl Features {
         let coverage = r.hits.iter().take(3).map(|h| h.coverage).fold(0.0f32, f32::max);
         let unknown = if r.query_terms == 0 { 0.0 } else { 1.0 - r.corpus_coverage };
         let lift = if best.is_some() { cosine - r.background } else { 0.0 };
-        Features { cosine, coverage, unknown, lift }
+        Features { cosine, coverage, unknown, lift, unit: 0.0 }
     }
 }
 
-/// Calibrated probability that the best source answers the question.
+/// Calibrated probability that the answer is right: fitted by `benches/fit_answer_confidence.py`
+/// on answer-level labels (in scope *and* quoted from an expected page) over the dev, calibration
+/// and Mastodon sets, on-topic unanswerable questions among the negatives; the intercept is
+/// shifted by +0.6 so that plain in-scope questions stay answered (BENCHMARKS.md).
 pub fn confidence(f: &Features) -> f32 {
-    let z = 62.0 * f.lift + 36.0 * (f.cosine - 0.85) - 2.7;
+    let z = 12.7 * f.lift + 14.9 * (f.cosine - 0.85) + 24.1 * (f.unit - 0.85) - 0.95;
     1.0 / (1.0 + (-z).exp())
 }
 
@@ -64,20 +123,7 @@ struct DocHit<'a> {
     second: Option<&'a Hit>,
 }
 
-/// Builds the answer for `question` from retrieval results.
-pub fn compose(
-    question: &str,
-    results: &Results,
-    threshold: f32,
-    max_citations: usize,
-    terms: &dyn Fn(&str) -> Vec<String>,
-) -> Answer {
-    let lang = detect(&words(question)).unwrap_or(Lang::En);
-    let features = Features::from_results(results);
-    let confidence = if results.hits.is_empty() { 0.0 } else { confidence(&features) };
-    let unsure = confidence < threshold;
-
-    // One entry per document, in order of its best chunk.
+fn doc_hits(results: &Results) -> Vec<DocHit<'_>> {
     let mut docs: Vec<DocHit> = Vec::new();
     for h in &results.hits {
         match docs.iter_mut().find(|d| d.best.doc.id == h.doc.id) {
@@ -90,120 +136,671 @@ pub fn compose(
         }
     }
     // A document with a second strong passage is more likely about the question as a whole.
-    let doc_score = |d: &DocHit| d.best.score + DOC_SECOND_WEIGHT * d.second.map_or(0.0, |h| h.score);
     docs.sort_by(|a, b| doc_score(b).total_cmp(&doc_score(a)));
-    let top = docs.first().map_or(0.0, |d| d.best.score);
-    let mut cited: Vec<&DocHit> =
-        docs.iter().filter(|d| d.best.score >= top * 0.5).take(max_citations.max(1)).collect();
-    if unsure && confidence < threshold * 0.5 {
-        // Far from anything we know: do not point at unrelated pages.
-        cited.clear();
-    }
-
-    let citations: Vec<Citation> = cited
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let h = d.best;
-            let url = match (h.doc.url.is_empty(), h.chunk.anchor.is_empty()) {
-                (false, false) => format!("{}#{}", h.doc.url, h.chunk.anchor),
-                (false, true) => h.doc.url.clone(),
-                _ => String::new(),
-            };
-            Citation {
-                n: i as u32 + 1,
-                title: h.doc.title.clone(),
-                url,
-                section: h.chunk.headings.last().cloned().unwrap_or_default(),
-                path: h.doc.path.clone(),
-                document: h.doc.id.clone(),
-                snippet: truncate(&h.chunk.text.replace('\n', " "), 300),
-                score: h.score.clamp(0.0, 1.0),
-            }
-        })
-        .collect();
-
-    let text = if unsure {
-        let mut t = not_sure(lang).to_owned();
-        if !citations.is_empty() {
-            let refs: Vec<String> = citations.iter().map(|c| format!("[{}] {}", c.n, c.title)).collect();
-            t.push_str("\n\n");
-            t.push_str(maybe_related(lang));
-            t.push(' ');
-            t.push_str(&refs.join(", "));
-        }
-        t
-    } else {
-        let qterms: HashSet<String> = terms(question).into_iter().collect();
-        let mut parts = Vec::new();
-        for (i, d) in cited.iter().enumerate() {
-            let max = if i == 0 { 3 } else { 1 };
-            // Secondary sources add a sentence only when they are nearly as good and say
-            // something about the question's own words.
-            if i > 0 && (d.best.score < top * 0.85 || qterms.is_empty()) {
-                continue;
-            }
-            let mut picked = extract(&d.best.chunk.text, &qterms, terms, max, i == 0);
-            if i == 0 && picked.chars().count() < 80 {
-                if let Some(s) = d.second {
-                    if s.score >= d.best.score * 0.8 {
-                        let more = extract(&s.chunk.text, &qterms, terms, 2, true);
-                        if !more.is_empty() {
-                            picked = format!("{picked} {more}");
-                        }
-                    }
-                }
-            }
-            if !picked.is_empty() {
-                parts.push(format!("{picked} [{}]", i + 1));
-            }
-            if parts.len() >= 2 {
-                break;
-            }
-        }
-        parts.join("\n\n")
-    };
-    Answer { text, citations, confidence, unsure }
+    docs
 }
 
-/// The best sentences of `text` for the query terms, in reading order.
-fn extract(
-    text: &str,
-    qterms: &HashSet<String>,
-    terms: &dyn Fn(&str) -> Vec<String>,
-    max: usize,
-    lead: bool,
-) -> String {
-    let sents: Vec<&str> = text.lines().flat_map(sentences).collect();
-    if sents.is_empty() {
-        return String::new();
-    }
-    let scores: Vec<f32> = sents
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let ts: HashSet<String> = terms(s).into_iter().collect();
-            let overlap = qterms.iter().filter(|t| ts.contains(*t)).count() as f32;
-            let len = s.chars().count();
-            let short_penalty = if len < 25 { 0.5 } else { 0.0 };
-            overlap - short_penalty - 0.02 * i as f32
-        })
-        .collect();
-    let best = (0..sents.len()).max_by(|a, b| scores[*a].total_cmp(&scores[*b])).unwrap_or(0);
-    if scores[best] <= 0.0 && !lead {
-        return String::new();
-    }
-    let start = if scores[best] <= 0.0 { 0 } else { best };
+fn doc_score(d: &DocHit) -> f32 {
+    d.best.score + DOC_SECOND_WEIGHT * d.second.map_or(0.0, |h| h.score)
+}
+
+/// The chunks whose blocks the composer may quote: the best chunks of the best documents.
+pub fn candidate_chunks(results: &Results) -> Vec<u64> {
+    let docs = doc_hits(results);
     let mut out = Vec::new();
-    let mut chars = 0;
-    for s in sents.iter().skip(start) {
-        if out.len() >= max || (chars > 0 && chars + s.len() > 450) {
+    for d in docs.iter().take(CANDIDATE_DOCS) {
+        out.extend(
+            results
+                .hits
+                .iter()
+                .filter(|h| h.doc.id == d.best.doc.id)
+                .take(CHUNKS_PER_DOC)
+                .map(|h| h.chunk.id.0),
+        );
+    }
+    out
+}
+
+/// A block that may be quoted, with its score.
+struct Unit<'a> {
+    doc: usize,
+    hit: &'a Hit,
+    blocks: std::rc::Rc<Vec<Block>>,
+    index: usize,
+    cosine: f32,
+    score: f32,
+}
+
+/// Builds the answer for `question` from retrieval results.
+pub fn compose(
+    question: &str,
+    results: &Results,
+    threshold: f32,
+    max_citations: usize,
+    ctx: &Context,
+) -> Answer {
+    compose_explained(question, results, threshold, max_citations, ctx).0
+}
+
+/// [`compose`], with the features its confidence was computed from.
+pub fn compose_explained(
+    question: &str,
+    results: &Results,
+    threshold: f32,
+    max_citations: usize,
+    ctx: &Context,
+) -> (Answer, Features) {
+    let lang = detect(&words(question));
+    let mut features = Features::from_results(results);
+    let docs = doc_hits(results);
+    let top = docs.first().map_or(0.0, |d| d.best.score);
+    let cited: Vec<&DocHit> =
+        docs.iter().filter(|d| d.best.score >= top * 0.5).take(max_citations.max(1)).collect();
+
+    // Choose what to quote first: the answer's own fit counts in the confidence.
+    let qterms = weighted_terms(question, ctx);
+    let units = score_units(question, results, &cited, &qterms, ctx);
+    let best = units.iter().enumerate().max_by(|a, b| a.1.score.total_cmp(&b.1.score)).map(|(i, _)| i);
+    features.unit = best.map_or(0.0, |i| units[i].cosine);
+    let confidence = if results.hits.is_empty() { 0.0 } else { confidence(&features) };
+    let unsure = confidence < threshold;
+
+    let citations_of = |cited: &[&DocHit]| -> Vec<Citation> {
+        cited
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let h = d.best;
+                let url = match (h.doc.url.is_empty(), h.chunk.anchor.is_empty()) {
+                    (false, false) => format!("{}#{}", h.doc.url, h.chunk.anchor),
+                    (false, true) => h.doc.url.clone(),
+                    _ => String::new(),
+                };
+                Citation {
+                    n: i as u32 + 1,
+                    title: h.doc.title.clone(),
+                    url,
+                    section: h.chunk.headings.last().cloned().unwrap_or_default(),
+                    path: h.doc.path.clone(),
+                    document: h.doc.id.clone(),
+                    snippet: truncate(&h.chunk.text.replace('\n', " "), 300),
+                    score: h.score.clamp(0.0, 1.0),
+                }
+            })
+            .collect()
+    };
+
+    if unsure {
+        // Far from anything we know: do not point at unrelated pages.
+        let shown: Vec<&DocHit> = if confidence < threshold * 0.5 { Vec::new() } else { cited.clone() };
+        let citations = citations_of(&shown);
+        let lang = lang.unwrap_or(Lang::En);
+        let mut blocks = vec![AnswerBlock::paragraph(not_sure(lang), 0)];
+        if !citations.is_empty() {
+            let refs: Vec<String> = citations.iter().map(|c| format!("[{}] {}", c.n, c.title)).collect();
+            blocks.push(AnswerBlock::paragraph(&format!("{} {}", maybe_related(lang), refs.join(", ")), 0));
+        }
+        return (Answer { text: plain_text(&blocks), blocks, citations, confidence, unsure }, features);
+    }
+
+    let citations = citations_of(&cited);
+    let mut blocks = Vec::new();
+    if let (Some(q), Some(d)) = (lang, ctx.docs_lang) {
+        if q != d {
+            blocks.push(AnswerBlock {
+                kind: BlockKind::Intro,
+                ..AnswerBlock::paragraph(&quoted_from(q, d), 0)
+            });
+        }
+    }
+    let mut quoted = Vec::new();
+    if let Some(b) = best {
+        quoted = quote(&units, b, question, &qterms, ctx);
+    }
+    if quoted.is_empty() {
+        // No block to choose from (nothing cited): the lead of the best passage.
+        if let Some(d) = cited.first() {
+            let text = sentences(&d.best.chunk.text).into_iter().take(2).collect::<Vec<_>>().join(" ");
+            quoted.push(AnswerBlock::paragraph(&text, 1));
+        }
+    }
+    blocks.extend(quoted);
+    let blocks = fit(blocks, MAX_CHARS);
+    (Answer { text: plain_text(&blocks), blocks, citations, confidence, unsure }, features)
+}
+
+/// The question's analyzed terms with their IDF weights (duplicates removed).
+fn weighted_terms(question: &str, ctx: &Context) -> Vec<(String, f32)> {
+    let mut seen = HashSet::new();
+    (ctx.terms)(question)
+        .into_iter()
+        .filter(|t| seen.insert(t.clone()))
+        .map(|t| {
+            let w = (ctx.idf)(&t);
+            (t, w)
+        })
+        .collect()
+}
+
+/// IDF-weighted share of the question's terms that `text` contains.
+fn coverage(text: &str, qterms: &[(String, f32)], ctx: &Context) -> f32 {
+    let total: f32 = qterms.iter().map(|(_, w)| w).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let ts: HashSet<String> = (ctx.terms)(text).into_iter().collect();
+    qterms.iter().filter(|(t, _)| ts.contains(t)).map(|(_, w)| w).sum::<f32>() / total
+}
+
+fn score_units<'a>(
+    question: &str,
+    results: &'a Results,
+    cited: &[&DocHit<'a>],
+    qterms: &[(String, f32)],
+    ctx: &Context,
+) -> Vec<Unit<'a>> {
+    let top = cited.first().map_or(1.0, |d| doc_score(d)).max(1e-6);
+    let howto = is_howto(question);
+    let top_hit = results.hits.first().map_or(1.0, |h| h.score).max(1e-6);
+    let mut units = Vec::new();
+    for (di, d) in cited.iter().enumerate().take(CANDIDATE_DOCS) {
+        let rel = doc_score(d) / top;
+        for hit in results.hits.iter().filter(|h| h.doc.id == d.best.doc.id).take(CHUNKS_PER_DOC) {
+            let blocks = std::rc::Rc::new(hit.chunk.blocks());
+            let vectors = ctx.block_vectors.get(&hit.chunk.id.0);
+            for (i, b) in blocks.iter().enumerate() {
+                let cosine = match vectors.and_then(|v| v.get(i)) {
+                    Some(v) if !results.query.is_empty() => dot(&results.query, v),
+                    _ => hit.cosine,
+                };
+                let plain = b.plain();
+                let chunk_rel = hit.score / top_hit;
+                let mut score =
+                    cosine + W_LEX * coverage(&plain, qterms, ctx) + W_DOC * rel + W_CHUNK * chunk_rel;
+                if is_meta(&plain) || is_summary(hit, b) {
+                    score -= META_PENALTY;
+                }
+                if plain.chars().count() < 30 && !b.is_structured() {
+                    score -= SHORT_PENALTY;
+                }
+                if matches!(b, Block::Code { .. }) {
+                    score -= CODE_PENALTY;
+                }
+                if howto && (matches!(b, Block::List { ordered: true, .. }) || names_ui(b)) {
+                    score += HOWTO_BONUS;
+                }
+                units.push(Unit { doc: di, hit, blocks: blocks.clone(), index: i, cosine, score });
+            }
+        }
+    }
+    units
+}
+
+/// A question about how to do something or where something is.
+fn is_howto(q: &str) -> bool {
+    static HOW: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)\b(?:how|where|wie|wo|comment|où|cómo|como|dónde|donde|come|dove|hoe|waar|hur|var|jak|gdzie|hvordan|hvor)\b")
+            .expect("regex")
+    });
+    HOW.is_match(q)
+}
+
+/// Text that names an element of the product's interface: bold labels or a menu path.
+fn names_ui(b: &Block) -> bool {
+    let text = match b {
+        Block::Paragraph { text } | Block::Note { text, .. } => text.as_str(),
+        Block::List { items, .. } => items.first().map_or("", String::as_str),
+        _ => "",
+    };
+    text.contains("**") || text.contains(" > ") || text.contains(" → ")
+}
+
+/// The document's own summary chunk (its front-matter description): what the page is about,
+/// rarely the answer.
+fn is_summary(hit: &Hit, b: &Block) -> bool {
+    hit.chunk.headings.is_empty()
+        && !hit.doc.description.is_empty()
+        && strip_marks(&b.plain()).trim() == hit.doc.description.trim()
+}
+
+static META: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)^(?:
+            (?:this|the\ following|our)\ (?:article|page|guide|section|document|tutorial|doc|faq)\b
+          | in\ this\ (?:article|guide|page|section|tutorial|document)\b
+          | (?:learn|find\ out|discover|read\ on\ to\ (?:learn|find\ out))\ (?:how|about|what|more)\b
+          | here\ (?:you(?:'ll|\ will)|we)\b
+          | (?:dieser|diese|dieses)\ (?:artikel|seite|anleitung|abschnitt|leitfaden)\b
+          | in\ (?:diesem|dieser)\ (?:artikel|anleitung|abschnitt|seite)\b
+          | (?:cet|cette|ce)\ (?:article|page|guide|tutoriel|section)\b
+          | dans\ (?:cet|ce|cette)\ (?:article|guide|page|section|tutoriel)\b
+          | (?:este|esta)\ (?:artículo|articulo|página|pagina|guía|guia|sección)\b
+          | en\ (?:este|esta)\ (?:artículo|articulo|guía|guia|página|pagina|sección)\b
+          | (?:questo|questa)\ (?:articolo|pagina|guida|sezione)\b
+          | in\ questo\ (?:articolo|guida)\b
+          | (?:dit|deze)\ (?:artikel|pagina|handleiding|gids)\b
+          | in\ (?:dit|deze)\ (?:artikel|handleiding|gids)\b
+        )",
+    )
+    .expect("regex")
+});
+
+/// A sentence about the page rather than about the product ("This article explains…").
+pub fn is_meta(text: &str) -> bool {
+    META.is_match(text.trim_start())
+}
+
+/// The blocks to quote around the best unit: what it needs to stand alone, a close runner-up
+/// from the same page, and a second page only for a part of the question the first leaves out.
+fn quote(
+    units: &[Unit],
+    best: usize,
+    question: &str,
+    qterms: &[(String, f32)],
+    ctx: &Context,
+) -> Vec<AnswerBlock> {
+    let b = &units[best];
+    let n = b.doc as u32 + 1;
+    // Snippets are the team's own answer: quoted whole.
+    if b.hit.doc.kind == DocKind::Snippet {
+        return b.blocks.iter().map(|x| AnswerBlock::from_block(x, n)).collect();
+    }
+    let mut picked: Vec<(usize, usize)> = Vec::new(); // (unit's chunk id, block index)
+    let mut out: Vec<AnswerBlock> = Vec::new();
+    let take = |u: &Unit, out: &mut Vec<AnswerBlock>, picked: &mut Vec<(usize, usize)>| {
+        for i in standalone(&u.blocks, u.index) {
+            let key = (u.hit.chunk.id.0 as usize, i);
+            if !picked.contains(&key) {
+                picked.push(key);
+                out.push(AnswerBlock::from_block(&u.blocks[i], u.doc as u32 + 1));
+            }
+        }
+    };
+    take(b, &mut out, &mut picked);
+    let chars = |out: &[AnswerBlock]| out.iter().map(|x| x.chars()).sum::<usize>();
+    continue_lead_in(b, &mut out, ctx);
+
+    // A close runner-up from the same page adds what the best block leaves out.
+    let covered = |out: &[AnswerBlock]| {
+        let text: String = out.iter().map(AnswerBlock::plain).collect::<Vec<_>>().join(" ");
+        coverage(&text, qterms, ctx)
+    };
+    let mut rest: Vec<&Unit> = units
+        .iter()
+        .filter(|u| u.doc == b.doc && !picked.contains(&(u.hit.chunk.id.0 as usize, u.index)))
+        .collect();
+    rest.sort_by(|x, y| y.score.total_cmp(&x.score));
+    let howto = is_howto(question);
+    let has_steps =
+        |out: &[AnswerBlock]| out.iter().any(|x| x.kind == BlockKind::Steps || x.text.contains("**"));
+    for u in rest.into_iter().take(4) {
+        // For a how-to question whose best block only describes, the steps (or the block that
+        // names the menu or setting) may be a little further down.
+        let ui = howto
+            && !has_steps(&out)
+            && (matches!(u.blocks[u.index], Block::List { ordered: true, .. })
+                || names_ui(&u.blocks[u.index]));
+        let margin = if ui { UI_MARGIN } else { 0.025 };
+        if chars(&out) > 420 || u.score < b.score - margin {
+            continue;
+        }
+        let before = covered(&out);
+        let mut more = Vec::new();
+        let mut more_picked = picked.clone();
+        take(u, &mut more, &mut more_picked);
+        let adds = {
+            let mut all = out.clone();
+            all.extend(more.iter().cloned());
+            covered(&all) > before + 0.05
+        };
+        let adjacent = u.hit.chunk.id == b.hit.chunk.id && u.index.abs_diff(b.index) == 1;
+        if (adds || adjacent || ui)
+            && chars(&out) + more.iter().map(|x| x.chars()).sum::<usize>() <= MAX_CHARS
+        {
+            out.extend(more);
+            picked = more_picked;
+            continue_lead_in(u, &mut out, ctx);
+        }
+    }
+
+    // A multi-part question: each part that the quote does not cover gets its own block.
+    let parts = parts(question);
+    for part in parts.iter().filter(|_| parts.len() > 1) {
+        let pterms: Vec<(String, f32)> = weighted_terms(part, ctx);
+        if pterms.is_empty()
+            || coverage(&out.iter().map(AnswerBlock::plain).collect::<Vec<_>>().join(" "), &pterms, ctx)
+                >= 0.5
+        {
+            continue;
+        }
+        let best_part = units
+            .iter()
+            .filter(|u| !picked.contains(&(u.hit.chunk.id.0 as usize, u.index)))
+            .map(|u| (u, coverage(&u.blocks[u.index].plain(), &pterms, ctx) + u.score))
+            .max_by(|x, y| x.1.total_cmp(&y.1));
+        if let Some((u, _)) = best_part {
+            if coverage(&u.blocks[u.index].plain(), &pterms, ctx) >= 0.5 {
+                take(u, &mut out, &mut picked);
+            }
+        }
+    }
+    out
+}
+
+/// A lead-in at the end of its chunk ("Here's how:" before a "Step 1" heading): what it
+/// introduces starts the next chunk of the page.
+fn continue_lead_in(u: &Unit, out: &mut Vec<AnswerBlock>, ctx: &Context) {
+    let last = standalone(&u.blocks, u.index).into_iter().max().unwrap_or(u.index);
+    if last + 1 != u.blocks.len() || !u.blocks[last].is_lead_in() {
+        return;
+    }
+    let Some(next) = (ctx.next_chunk)(u.hit.chunk.id.0) else { return };
+    let n = u.doc as u32 + 1;
+    let size = |out: &[AnswerBlock]| out.iter().map(AnswerBlock::chars).sum::<usize>();
+    if let Some(h) = next.headings.last().filter(|h| Some(*h) != u.hit.chunk.headings.last()) {
+        out.push(AnswerBlock::paragraph(&format!("**{h}**"), n));
+    }
+    for (i, x) in next.blocks().iter().enumerate() {
+        let a = AnswerBlock::from_block(x, n);
+        if i > 0 && size(out) + a.chars() > MAX_CHARS * 3 / 4 {
             break;
         }
-        chars += s.len();
-        out.push(*s);
+        out.push(a);
     }
-    out.join(" ")
+}
+
+/// The block indexes a block needs to stand alone, in reading order.
+fn standalone(blocks: &[Block], i: usize) -> Vec<usize> {
+    let mut out = vec![i];
+    let b = &blocks[i];
+    if b.is_lead_in() {
+        if let Some(next) = blocks.get(i + 1) {
+            out.push(i + 1);
+            // "Do this:" followed by a paragraph and then the steps.
+            if !next.is_structured()
+                && next.is_lead_in()
+                && blocks.get(i + 2).is_some_and(Block::is_structured)
+            {
+                out.push(i + 2);
+            }
+        }
+    } else if b.is_structured() && i > 0 {
+        let prev = &blocks[i - 1];
+        if prev.is_lead_in()
+            || (matches!(prev, Block::Paragraph { .. }) && prev.chars() < 160 && !is_meta(&prev.plain()))
+        {
+            out.insert(0, i - 1);
+        }
+    }
+    out
+}
+
+/// The parts of a question that asks several things ("What does it cost and is there an
+/// invoice?"): split at question marks and at "and" + a question word.
+pub fn parts(question: &str) -> Vec<String> {
+    static SPLIT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)\?\s+|[,;]?\s+(?:and|und|et|y|e|en|och|og|i|oraz)\s+(?:how|what|where|when|which|can|do|does|is|are|will|wie|was|wo|wann|welche|kann|gibt|ist|comment|que|quel|quelle|où|quand|est-ce|puis|cómo|como|qué|dónde|cuándo|puedo|hay|come|cosa|dove|quando|posso|c'è|hoe|wat|waar|wanneer|kan|is|hur|vad|var|när|finns|jak|co|gdzie|kiedy|czy)\b",
+        )
+        .expect("regex")
+    });
+    SPLIT
+        .split(question)
+        .map(str::trim)
+        .filter(|p| p.split_whitespace().count() >= 2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Cuts the answer to `max` characters at block boundaries; a long list keeps its first items
+/// and says where the rest is.
+fn fit(blocks: Vec<AnswerBlock>, max: usize) -> Vec<AnswerBlock> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for mut b in blocks {
+        let n = b.chars() + 6;
+        if used + n <= max {
+            used += n;
+            out.push(b);
+            continue;
+        }
+        let room = max.saturating_sub(used + 40);
+        let cite = b.cite;
+        match b.kind {
+            BlockKind::Steps | BlockKind::List if room > 80 => {
+                let mut keep = Vec::new();
+                let mut size = 0;
+                for it in std::mem::take(&mut b.items) {
+                    if size + it.chars().count() + 4 > room {
+                        break;
+                    }
+                    size += it.chars().count() + 4;
+                    keep.push(it);
+                }
+                if !keep.is_empty() {
+                    b.items = keep;
+                    out.push(b);
+                }
+            }
+            BlockKind::Table if room > 80 => {
+                let mut keep = vec![b.rows[0].clone()];
+                let mut size = b.rows[0].iter().map(|c| c.chars().count() + 3).sum::<usize>();
+                for r in b.rows.iter().skip(1) {
+                    let rn = r.iter().map(|c| c.chars().count() + 3).sum::<usize>();
+                    if size + rn > room {
+                        break;
+                    }
+                    size += rn;
+                    keep.push(r.clone());
+                }
+                if keep.len() > 1 {
+                    b.rows = keep;
+                    out.push(b);
+                }
+            }
+            BlockKind::Paragraph | BlockKind::Note if room > 80 && out.is_empty() => {
+                // The first paragraph alone is too long: cut at a sentence.
+                let mut text = String::new();
+                for s in sentences(&b.text) {
+                    if text.chars().count() + s.chars().count() + 1 > room {
+                        break;
+                    }
+                    if !text.is_empty() {
+                        text.push(' ');
+                    }
+                    text.push_str(s);
+                }
+                if !text.is_empty() {
+                    b.text = text;
+                    out.push(b);
+                }
+            }
+            _ => {}
+        }
+        if cite > 0 {
+            out.push(AnswerBlock { kind: BlockKind::Note, ..AnswerBlock::paragraph(&rest_is_in(cite), 0) });
+        }
+        break;
+    }
+    out
+}
+
+fn rest_is_in(n: u32) -> String {
+    format!("The rest is in [{n}].")
+}
+
+/// The answer's plain text: blocks separated by blank lines, list items and table rows on their
+/// own lines, marks removed, `[n]` after the last block quoted from source n.
+pub fn plain_text(blocks: &[AnswerBlock]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for (i, b) in blocks.iter().enumerate() {
+        let mut p = b.plain();
+        let last_of_source = b.cite > 0 && blocks.get(i + 1).is_none_or(|n| n.cite != b.cite);
+        let marker = format!("[{}]", b.cite);
+        if last_of_source && !p.contains(&marker) {
+            p.push(' ');
+            p.push_str(&marker);
+        }
+        parts.push(p);
+    }
+    parts.join("\n\n")
+}
+
+/// "This answer is quoted from our documentation in English", in the visitor's language.
+fn quoted_from(visitor: Lang, docs: Lang) -> String {
+    let name = lang_name(visitor, docs);
+    match visitor {
+        Lang::De => format!("Diese Antwort stammt aus unserer Dokumentation auf {name}:"),
+        Lang::Fr => format!("Cette réponse est tirée de notre documentation en {name} :"),
+        Lang::Es => format!("Esta respuesta procede de nuestra documentación en {name}:"),
+        Lang::It => format!("Questa risposta è tratta dalla nostra documentazione in {name}:"),
+        Lang::Nl => format!("Dit antwoord komt uit onze documentatie in het {name}:"),
+        Lang::Pt => format!("Esta resposta vem da nossa documentação em {name}:"),
+        Lang::Sv => format!("Svaret kommer från vår dokumentation på {name}:"),
+        Lang::Pl => format!("Ta odpowiedź pochodzi z naszej dokumentacji w języku {name}:"),
+        Lang::Da => format!("Svaret kommer fra vores dokumentation på {name}:"),
+        Lang::En => format!("This answer is quoted from our documentation in {name}:"),
+    }
+}
+
+/// The name of language `l`, in language `visitor`.
+fn lang_name(visitor: Lang, l: Lang) -> &'static str {
+    use Lang::*;
+    let names: [&str; 10] = match visitor {
+        En => [
+            "English",
+            "German",
+            "French",
+            "Spanish",
+            "Italian",
+            "Dutch",
+            "Portuguese",
+            "Swedish",
+            "Polish",
+            "Danish",
+        ],
+        De => [
+            "Englisch",
+            "Deutsch",
+            "Französisch",
+            "Spanisch",
+            "Italienisch",
+            "Niederländisch",
+            "Portugiesisch",
+            "Schwedisch",
+            "Polnisch",
+            "Dänisch",
+        ],
+        Fr => [
+            "anglais",
+            "allemand",
+            "français",
+            "espagnol",
+            "italien",
+            "néerlandais",
+            "portugais",
+            "suédois",
+            "polonais",
+            "danois",
+        ],
+        Es => [
+            "inglés",
+            "alemán",
+            "francés",
+            "español",
+            "italiano",
+            "neerlandés",
+            "portugués",
+            "sueco",
+            "polaco",
+            "danés",
+        ],
+        It => [
+            "inglese",
+            "tedesco",
+            "francese",
+            "spagnolo",
+            "italiano",
+            "olandese",
+            "portoghese",
+            "svedese",
+            "polacco",
+            "danese",
+        ],
+        Nl => [
+            "Engels",
+            "Duits",
+            "Frans",
+            "Spaans",
+            "Italiaans",
+            "Nederlands",
+            "Portugees",
+            "Zweeds",
+            "Pools",
+            "Deens",
+        ],
+        Pt => [
+            "inglês",
+            "alemão",
+            "francês",
+            "espanhol",
+            "italiano",
+            "neerlandês",
+            "português",
+            "sueco",
+            "polaco",
+            "dinamarquês",
+        ],
+        Sv => [
+            "engelska",
+            "tyska",
+            "franska",
+            "spanska",
+            "italienska",
+            "nederländska",
+            "portugisiska",
+            "svenska",
+            "polska",
+            "danska",
+        ],
+        Pl => [
+            "angielskim",
+            "niemieckim",
+            "francuskim",
+            "hiszpańskim",
+            "włoskim",
+            "niderlandzkim",
+            "portugalskim",
+            "szwedzkim",
+            "polskim",
+            "duńskim",
+        ],
+        Da => [
+            "engelsk",
+            "tysk",
+            "fransk",
+            "spansk",
+            "italiensk",
+            "nederlandsk",
+            "portugisisk",
+            "svensk",
+            "polsk",
+            "dansk",
+        ],
+    };
+    let i = match l {
+        En => 0,
+        De => 1,
+        Fr => 2,
+        Es => 3,
+        It => 4,
+        Nl => 5,
+        Pt => 6,
+        Sv => 7,
+        Pl => 8,
+        Da => 9,
+    };
+    names[i]
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -244,5 +841,60 @@ fn maybe_related(lang: Lang) -> &'static str {
         Lang::Pl => "To może pomóc:",
         Lang::Da => "Dette kan måske hjælpe:",
         Lang::En => "These pages might be related:",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_sentences_are_recognised() {
+        assert!(is_meta("This article explains how you can add a site."));
+        assert!(is_meta("In this guide you will learn about exports."));
+        assert!(is_meta("Dieser Artikel erklärt, wie Sie Ihre Daten exportieren."));
+        assert!(is_meta("Dans cet article, nous expliquons les exports."));
+        assert!(!is_meta("You can export all conversations as a CSV file."));
+        assert!(!is_meta("This setting applies to all sites."));
+    }
+
+    #[test]
+    fn two_part_questions_are_split() {
+        assert_eq!(
+            parts("What does it cost and is there an invoice?"),
+            vec!["What does it cost", "there an invoice?"]
+        );
+        assert_eq!(parts("Was kostet Baton und gibt es eine Rechnung?").len(), 2);
+        assert_eq!(parts("How do I add a site?"), vec!["How do I add a site?"]);
+    }
+
+    #[test]
+    fn long_lists_are_cut_at_an_item_with_a_pointer_to_the_rest() {
+        let items: Vec<String> =
+            (1..=30).map(|i| format!("Step number {i} of the long procedure.")).collect();
+        let list = AnswerBlock { kind: BlockKind::Steps, items, ..AnswerBlock::paragraph("", 2) };
+        let out = fit(vec![AnswerBlock::paragraph("Do this:", 2), list], MAX_CHARS);
+        let text = plain_text(&out);
+        assert!(text.chars().count() <= 1000, "{text}");
+        assert!(text.contains("1. Step number 1") && !text.contains("Step number 30"), "{text}");
+        assert!(text.ends_with("The rest is in [2]."), "{text}");
+    }
+
+    #[test]
+    fn plain_text_marks_each_source_once() {
+        let blocks = vec![
+            AnswerBlock { kind: BlockKind::Intro, ..AnswerBlock::paragraph("Aus der Dokumentation:", 0) },
+            AnswerBlock::paragraph("Open **Settings**.", 1),
+            AnswerBlock {
+                kind: BlockKind::List,
+                items: vec!["Cards".into(), "`PayPal`".into()],
+                ..AnswerBlock::paragraph("", 1)
+            },
+            AnswerBlock::paragraph("Invoices are emailed.", 2),
+        ];
+        assert_eq!(
+            plain_text(&blocks),
+            "Aus der Dokumentation:\n\nOpen Settings.\n\n- Cards\n- PayPal [1]\n\nInvoices are emailed. [2]"
+        );
     }
 }

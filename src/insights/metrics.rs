@@ -451,7 +451,13 @@ mod tests {
             self.push(at, Author::visitor(), Body::Text(TextBody { text: "How do I do this?".into() }), None)
         }
         fn answer(self, at: DateTime<Utc>, unsure: bool, rating: Option<Rating>) -> B {
-            let answer = Answer { text: "Like so.".into(), citations: vec![], confidence: 0.4, unsure };
+            let answer = Answer {
+                text: "Like so.".into(),
+                blocks: vec![],
+                citations: vec![],
+                confidence: 0.4,
+                unsure,
+            };
             let reply_to = self.t.messages.len() as u64;
             self.push(at, Author::ai(), Body::Answer(AnswerBody { answer, reply_to }), rating)
         }

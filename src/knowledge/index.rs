@@ -65,6 +65,8 @@ pub struct Results {
     /// The best cosine between the question and [`super::background`] (filled in by
     /// `Knowledge::retrieve`).
     pub background: f32,
+    /// The question's embedding (filled in by `Knowledge::retrieve`), for scoring blocks.
+    pub query: Vec<f32>,
 }
 
 #[derive(Default)]
@@ -133,8 +135,23 @@ impl Index {
         }
     }
 
+    /// The chunk that follows `id` in its document, if any.
+    pub fn next_chunk(&self, id: u64) -> Option<Arc<Chunk>> {
+        let e = self.entries.get(&id)?;
+        let doc = self.docs.get(&e.chunk.document)?;
+        let pos = doc.chunks.iter().position(|c| c.0 == id)?;
+        let next = doc.chunks.get(pos + 1)?;
+        self.entries.get(&next.0).map(|e| e.chunk.clone())
+    }
+
     pub fn document(&self, id: &DocumentId) -> Option<Arc<Document>> {
         self.docs.get(id).cloned()
+    }
+
+    /// Inverse document frequency of an analyzed term (0 for a term the corpus lacks entirely is
+    /// not special-cased: it gets the highest weight, as in BM25).
+    pub fn term_idf(&self, term: &str) -> f32 {
+        self.idf(term)
     }
 
     fn idf(&self, term: &str) -> f32 {
@@ -220,6 +237,7 @@ impl Index {
             query_terms: qterms.len(),
             corpus_coverage: if idf_total > 0.0 { known / idf_total } else { 0.0 },
             background: 0.0,
+            query: qvec.to_vec(),
         }
     }
 

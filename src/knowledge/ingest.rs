@@ -6,15 +6,16 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 
+use super::block::{Block, Section};
 use super::chunk::{self, passage};
-use super::parse::{self, Format, Parsed, Section};
+use super::parse::{self, Format, Parsed};
 use super::{encode_vector, Chunk, DocError, DocKind, Document, Knowledge, SNIPPETS_SOURCE};
 use crate::embed::Kind;
 use crate::error::{Error, Result};
 use crate::ids::{ChunkId, DocumentId, SourceId};
 use redb::ReadableTable;
 
-use crate::store::{get_json, put_json, CHUNKS, DOCUMENTS, META, VECTORS};
+use crate::store::{get_json, put_json, BLOCK_VECTORS, CHUNKS, DOCUMENTS, META, VECTORS};
 
 /// Passages embedded per call to the model.
 const EMBED_BATCH: usize = 32;
@@ -36,7 +37,7 @@ pub(crate) enum Outcome {
 
 /// Part of every document's content hash: bump it when parsing or chunking changes what a file
 /// becomes, so the next ingest of unchanged files re-chunks them instead of skipping them.
-const PIPELINE_VERSION: &[u8] = b"chunks-2 (summary chunk)";
+const PIPELINE_VERSION: &[u8] = b"chunks-3 (blocks and block vectors)";
 
 fn hex_hash(parts: &[&[u8]]) -> String {
     let mut h = Sha256::new();
@@ -115,20 +116,27 @@ impl JobMessage for Error {
     }
 }
 
-/// Embeds the drafts and commits the document with its chunks, replacing an older version.
+/// Embeds the drafts (and, for chunks of several blocks, each block) and commits the document
+/// with its chunks, replacing an older version.
 async fn store_document(k: &Knowledge, mut doc: Document, drafts: Vec<chunk::Draft>) -> Result<()> {
-    let passages: Vec<String> = drafts.iter().map(|d| passage(&doc.title, &d.headings, &d.text)).collect();
+    let mut passages: Vec<String> =
+        drafts.iter().map(|d| passage(&doc.title, &d.headings, &d.text)).collect();
+    // Block passages follow the chunk passages, in draft order.
+    for d in drafts.iter().filter(|d| d.blocks.len() > 1) {
+        passages.extend(d.blocks.iter().map(|b| passage(&doc.title, &d.headings, &b.plain())));
+    }
     let mut vectors = Vec::with_capacity(passages.len());
     for batch in passages.chunks(EMBED_BATCH) {
         vectors.extend(k.inner.embedder.embed(batch.to_vec(), Kind::Passage).await?);
     }
-    if vectors.len() != drafts.len() {
+    if vectors.len() != passages.len() {
         return Err(Error::internal(anyhow::anyhow!(
             "the model returned {} vectors for {} passages",
             vectors.len(),
-            drafts.len()
+            passages.len()
         )));
     }
+    let mut block_vectors = vectors.split_off(drafts.len()).into_iter();
     let old: Option<Document> = k.inner.store.get_json(DOCUMENTS, doc.id.as_str())?;
     let n = drafts.len() as u64;
     let items = k.inner.store.write(|tx| {
@@ -140,10 +148,12 @@ async fn store_document(k: &Knowledge, mut doc: Document, drafts: Vec<chunk::Dra
         };
         let mut chunks_t = tx.open_table(CHUNKS)?;
         let mut vectors_t = tx.open_table(VECTORS)?;
+        let mut blocks_t = tx.open_table(BLOCK_VECTORS)?;
         if let Some(old) = &old {
             for c in &old.chunks {
                 chunks_t.remove(c.0)?;
                 vectors_t.remove(c.0)?;
+                blocks_t.remove(c.0)?;
             }
         }
         let mut items = Vec::with_capacity(drafts.len());
@@ -154,7 +164,12 @@ async fn store_document(k: &Knowledge, mut doc: Document, drafts: Vec<chunk::Dra
                 headings: d.headings,
                 anchor: d.anchor,
                 text: d.text,
+                blocks: d.blocks,
             };
+            if c.blocks.len() > 1 {
+                let flat: Vec<f32> = block_vectors.by_ref().take(c.blocks.len()).flatten().collect();
+                blocks_t.insert(c.id.0, encode_vector(&flat).as_slice())?;
+            }
             chunks_t.insert(c.id.0, serde_json::to_vec(&c)?.as_slice())?;
             vectors_t.insert(c.id.0, encode_vector(&v).as_slice())?;
             doc.chunks.push(c.id);
@@ -177,11 +192,13 @@ pub(crate) fn remove_documents(k: &Knowledge, docs: &[Document]) -> Result<()> {
         let mut docs_t = tx.open_table(DOCUMENTS)?;
         let mut chunks_t = tx.open_table(CHUNKS)?;
         let mut vectors_t = tx.open_table(VECTORS)?;
+        let mut blocks_t = tx.open_table(BLOCK_VECTORS)?;
         for d in docs {
             let stored: Option<Document> = get_json(&docs_t, d.id.as_str())?;
             for c in stored.map(|s| s.chunks).unwrap_or_default() {
                 chunks_t.remove(c.0)?;
                 vectors_t.remove(c.0)?;
+                blocks_t.remove(c.0)?;
             }
             docs_t.remove(d.id.as_str())?;
         }
@@ -364,11 +381,9 @@ pub(crate) async fn add_snippet(
         sections: vec![Section {
             headings: Vec::new(),
             anchor: String::new(),
-            paragraphs: answer
-                .split("\n\n")
-                .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-                .filter(|p| !p.is_empty())
-                .collect(),
+            // A snippet is the team's own words: it is read as Markdown (so lists stay lists)
+            // and quoted whole.
+            blocks: snippet_blocks(answer),
         }],
     };
     let embedder = k.inner.embedder.clone();
@@ -390,4 +405,19 @@ pub(crate) async fn add_snippet(
         answer: answer.to_owned(),
     };
     store_document(k, doc, drafts).await
+}
+
+/// The blocks of a snippet's answer: its Markdown structure, or its paragraphs.
+fn snippet_blocks(answer: &str) -> Vec<Block> {
+    let parsed = parse::parse_markdown(answer);
+    let blocks: Vec<Block> = parsed.sections.into_iter().flat_map(|s| s.blocks).collect();
+    if !blocks.is_empty() {
+        return blocks;
+    }
+    answer
+        .split("\n\n")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty())
+        .map(Block::paragraph)
+        .collect()
 }

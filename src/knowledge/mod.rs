@@ -22,9 +22,11 @@
 
 pub mod analyze;
 pub mod background;
+pub mod block;
 pub mod chunk;
 pub mod crawl;
 pub mod demo;
+pub mod html;
 pub mod index;
 mod ingest;
 pub mod parse;
@@ -42,7 +44,7 @@ use crate::config::CrawlConfig;
 use crate::embed::{Embedder, Kind};
 use crate::error::{Error, Result};
 use crate::ids::{ChunkId, DocumentId, SourceId};
-use crate::store::{Store, CHUNKS, DOCUMENTS, SOURCES, VECTORS};
+use crate::store::{Store, BLOCK_VECTORS, CHUNKS, DOCUMENTS, SOURCES, VECTORS};
 use analyze::Lang;
 
 pub use index::DEFAULT_DENSE_WEIGHT;
@@ -155,7 +157,23 @@ pub struct Chunk {
     pub document: DocumentId,
     pub headings: Vec<String>,
     pub anchor: String,
+    /// Plain text of the blocks, one block per line (what BM25 and the model read).
     pub text: String,
+    /// The chunk's blocks; empty for chunks stored before blocks existed (their `text` lines are
+    /// read as paragraphs).
+    #[serde(default)]
+    pub blocks: Vec<block::Block>,
+}
+
+impl Chunk {
+    /// The chunk's blocks, or its text lines as paragraphs for chunks stored without blocks.
+    pub fn blocks(&self) -> Vec<block::Block> {
+        if self.blocks.is_empty() {
+            self.text.lines().filter(|l| !l.trim().is_empty()).map(block::Block::paragraph).collect()
+        } else {
+            self.blocks.clone()
+        }
+    }
 }
 
 /// Shared, read-only embedding vectors.
@@ -222,7 +240,60 @@ impl Knowledge {
     /// Answers a question from the knowledge base.
     pub async fn answer(&self, question: &str, threshold: f32, max_citations: usize) -> Result<Answer> {
         let results = self.retrieve(question).await?;
-        Ok(crate::answer::compose(question, &results, threshold, max_citations, &|t| self.terms(t)))
+        self.compose(question, &results, threshold, max_citations)
+    }
+
+    /// Composes the answer from retrieval results: reads the block vectors of the candidate
+    /// chunks and lets [`crate::answer::compose`] choose what to quote.
+    pub fn compose(
+        &self,
+        question: &str,
+        results: &index::Results,
+        threshold: f32,
+        max_citations: usize,
+    ) -> Result<Answer> {
+        self.compose_explained(question, results, threshold, max_citations).map(|(a, _)| a)
+    }
+
+    /// [`Knowledge::compose`] with the confidence features (evaluation, `baton ask --explain`).
+    pub fn compose_explained(
+        &self,
+        question: &str,
+        results: &index::Results,
+        threshold: f32,
+        max_citations: usize,
+    ) -> Result<(Answer, crate::answer::Features)> {
+        let ids = crate::answer::candidate_chunks(results);
+        let vectors = self.block_vectors(&ids)?;
+        let ctx = crate::answer::Context {
+            terms: &|t| self.terms(t),
+            idf: &|t| self.inner.index.read().term_idf(t),
+            block_vectors: &vectors,
+            next_chunk: &|id| self.inner.index.read().next_chunk(id),
+            docs_lang: self.inner.index.read().dominant_lang(),
+        };
+        Ok(crate::answer::compose_explained(question, results, threshold, max_citations, &ctx))
+    }
+
+    /// The per-block vectors of these chunks (chunks of one block have none: their chunk vector
+    /// is the block's).
+    pub fn block_vectors(&self, ids: &[u64]) -> Result<HashMap<u64, Vec<Vec<f32>>>> {
+        let mut out = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        self.inner.store.read(|tx| {
+            let t = tx.open_table(BLOCK_VECTORS)?;
+            for id in ids {
+                if let Some(v) = t.get(*id)? {
+                    let flat = decode_vector(v.value());
+                    let dim = crate::embed::DIM;
+                    out.insert(*id, flat.chunks(dim).map(<[f32]>::to_vec).collect());
+                }
+            }
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     /// Scores the knowledge base's chunks for a question (best first).

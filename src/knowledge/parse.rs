@@ -1,34 +1,29 @@
-//! Turning raw files into clean, sectioned text: Markdown/MDX, HTML, plain text and PDF.
+//! Turning raw files into sections of blocks: Markdown/MDX, HTML, plain text and PDF.
 //!
 //! Every parser returns a [`Parsed`]: a title, an optional description and the sections of the
-//! document, each with its heading path (`["Install", "Docker"]`) and a GitHub-style anchor.
-//! Everything a reader would not see is dropped: front matter (its `title`/`description` are
-//! kept), MDX `import`/`export` lines, JSX tags (their inner text is kept), `<script>` blocks
-//! (JSON-LD included), styles, and in HTML the page chrome (nav, header, footer, aside, forms).
+//! document, each with its heading path (`["Install", "Docker"]`), a GitHub-style anchor and its
+//! [`Block`]s (paragraphs, lists, tables, code, callouts). Markdown is read by a CommonMark
+//! parser (pulldown-cmark, with GFM tables and alerts); HTML by its block elements
+//! ([`super::html`]). Everything a reader would not see is dropped: front matter (its
+//! `title`/`description` are kept), MDX `import`/`export` lines and JSX expressions, template
+//! markup (Liquid/Jinja `{% %}` and `{{ }}`, Hugo shortcodes), HTML tags (their text is kept),
+//! `<script>` and `<style>` (JSON-LD included), images, and in HTML the page chrome.
+//! Docusaurus admonitions (`:::tip`) and Hugo callout shortcodes become [`Block::Note`]s.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use regex::Regex;
-use scraper::{ElementRef, Html, Node, Selector};
 
-/// A document as text, split at its headings.
+pub use super::block::{slug, Block, Section};
+use super::block::{squash, Sink, NOTE_OPEN};
+
+/// A document as blocks, split at its headings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Parsed {
     pub title: String,
     pub description: String,
     pub sections: Vec<Section>,
-}
-
-/// The text under one heading.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Section {
-    /// Heading path from the top (`["Install", "Docker"]`); empty for text before any heading.
-    pub headings: Vec<String>,
-    /// Anchor of the innermost heading (`docker`), empty before any heading.
-    pub anchor: String,
-    /// Paragraphs, list items, table rows and code blocks, as plain text.
-    pub paragraphs: Vec<String>,
 }
 
 impl Parsed {
@@ -38,7 +33,7 @@ impl Parsed {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.sections.iter().all(|s| s.paragraphs.is_empty())
+        self.sections.iter().all(|s| s.blocks.is_empty())
     }
 }
 
@@ -86,7 +81,7 @@ pub fn parse(format: Format, bytes: &[u8], fallback_title: &str) -> Result<Parse
                 std::str::from_utf8(bytes).map_err(|_| "the file is not valid UTF-8 text".to_owned())?;
             match format {
                 Format::Markdown => parse_markdown(text),
-                Format::Html => parse_html(text),
+                Format::Html => super::html::parse_html(text),
                 _ => parse_text(text),
             }
         }
@@ -95,130 +90,292 @@ pub fn parse(format: Format, bytes: &[u8], fallback_title: &str) -> Result<Parse
         parsed.title = fallback_title.to_owned();
     }
     parsed.title = clean_inline(&parsed.title);
-    parsed.sections.retain(|s| !s.paragraphs.is_empty());
+    parsed.sections.retain(|s| !s.blocks.is_empty());
     Ok(parsed)
-}
-
-/// A GitHub-style heading slug: lower case, punctuation dropped, spaces to hyphens.
-pub fn slug(heading: &str) -> String {
-    heading
-        .trim()
-        .to_lowercase()
-        .chars()
-        .filter_map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
-                Some(c)
-            } else if c == ' ' {
-                Some('-')
-            } else {
-                None
-            }
-        })
-        .collect()
-}
-
-/// Hands out unique anchors like GitHub does (`faq`, `faq-1`, `faq-2`).
-#[derive(Default)]
-struct Anchors(HashMap<String, usize>);
-
-impl Anchors {
-    fn unique(&mut self, base: String) -> String {
-        let n = self.0.entry(base.clone()).or_insert(0);
-        let out = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
-        *n += 1;
-        out
-    }
-}
-
-/// Builds sections while walking a document.
-#[derive(Default)]
-struct Builder {
-    sections: Vec<Section>,
-    stack: Vec<(usize, String)>,
-    anchors: Anchors,
-    para: String,
-}
-
-impl Builder {
-    fn heading(&mut self, level: usize, text: &str, anchor: Option<String>) {
-        self.flush();
-        let text = clean_inline(text);
-        if text.is_empty() {
-            return;
-        }
-        while self.stack.last().is_some_and(|(l, _)| *l >= level) {
-            self.stack.pop();
-        }
-        self.stack.push((level, text.clone()));
-        let anchor = anchor.unwrap_or_else(|| self.anchors.unique(slug(&text)));
-        self.sections.push(Section {
-            headings: self.stack.iter().map(|(_, h)| h.clone()).collect(),
-            anchor,
-            paragraphs: Vec::new(),
-        });
-    }
-
-    fn text(&mut self, t: &str) {
-        if !self.para.is_empty() && !self.para.ends_with([' ', '\n']) {
-            self.para.push(' ');
-        }
-        self.para.push_str(t.trim_start());
-    }
-
-    fn flush(&mut self) {
-        let p = std::mem::take(&mut self.para);
-        let p = p.split_whitespace().collect::<Vec<_>>().join(" ");
-        if p.is_empty() {
-            return;
-        }
-        if self.sections.is_empty() {
-            self.sections.push(Section::default());
-        }
-        self.sections.last_mut().expect("a section").paragraphs.push(p);
-    }
-
-    /// Adds a preformatted block as one paragraph, keeping line breaks.
-    fn code(&mut self, code: &str) {
-        self.flush();
-        let code = code.trim_matches('\n');
-        if code.trim().is_empty() {
-            return;
-        }
-        if self.sections.is_empty() {
-            self.sections.push(Section::default());
-        }
-        self.sections.last_mut().expect("a section").paragraphs.push(code.to_owned());
-    }
-
-    fn finish(mut self) -> Vec<Section> {
-        self.flush();
-        self.sections
-    }
 }
 
 static SCRIPT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)<(script|style)\b[^>]*>.*?</(script|style)\s*>").expect("regex"));
 static COMMENT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?s)<!--.*?-->|\{/\*.*?\*/\}").expect("regex"));
-static HEADING: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(#{1,6})\s+(.*?)\s*(?:\{#([\w-]+)\})?\s*#*\s*$").expect("regex"));
+/// Liquid/Jinja tags, Hugo shortcodes and `{{ output }}` expressions.
+static TEMPLATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?s)\{%.*?%\}|\{\{<.*?>\}\}|\{\{%.*?%\}\}|\{\{.*?\}\}|\{#.*?#\}").expect("regex")
+});
+/// A Hugo callout shortcode alone on its line: `{{< hint warning >}}`, `{{% notice tip %}}`.
+static SHORTCODE_NOTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\s*\{\{[<%]\s*(/?)\s*(hint|notice|alert|callout|admonition|note|tip|warning|info|caution|important|danger)\b([^>%]*)[>%]\}\}\s*$",
+    )
+    .expect("regex")
+});
+/// A Docusaurus/VuePress admonition fence: `:::tip Title`, `:::note[Title]`, `:::`.
+static ADMONITION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*:{3,}\s*([A-Za-z]*)\s*(?:\[(.*)\]|(.*))$").expect("regex"));
 static IMAGE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"!\[[^\]]*\]\([^)]*\)").expect("regex"));
 static LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[([^\]]*)\]\([^)]*\)").expect("regex"));
 static REF_LINK: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\[([^\]]+)\]\[[^\]]*\]").expect("regex"));
 static TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"</?[A-Za-z][\w.:-]*(?:\s[^<>]*)?/?>").expect("regex"));
 static EMPHASIS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\*\*|__|\*|~~|`").expect("regex"));
+/// A JSX expression in MDX text (`{props.name}`, `{' '}`).
 static JSX_EXPR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{[^{}]*\}").expect("regex"));
 
-/// Removes Markdown/HTML inline markup, keeping the visible text.
+/// Removes Markdown/HTML inline markup, keeping the visible text (titles, labels, attributes).
 pub fn clean_inline(s: &str) -> String {
-    let s = IMAGE.replace_all(s, "");
+    let s = TEMPLATE.replace_all(s, "");
+    let s = IMAGE.replace_all(&s, "");
     let s = LINK.replace_all(&s, "$1");
     let s = REF_LINK.replace_all(&s, "$1");
     let s = TAG.replace_all(&s, " ");
     let s = EMPHASIS.replace_all(&s, "");
     let s = decode_entities(&s);
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    squash(&s)
+}
+
+/// What a reader would see of text outside code: template markup and MDX expressions removed.
+fn visible(s: &str) -> String {
+    let s = TEMPLATE.replace_all(s, "");
+    JSX_EXPR.replace_all(&s, "").into_owned()
+}
+
+/// Prepares Markdown/MDX for the CommonMark parser, outside code fences only: drops comments,
+/// scripts, MDX `import`/`export` lines and template markup, and turns admonitions and callout
+/// shortcodes into block quotes that start with [`NOTE_OPEN`].
+fn prepare_markdown(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut fence: Option<String> = None;
+    let mut prose = String::new();
+    let mut notes = 0usize;
+    // Comments, scripts and template markup go from prose only: code shows them as written.
+    let flush = |prose: &mut String, out: &mut String| {
+        let p = SCRIPT.replace_all(prose, "");
+        let p = COMMENT.replace_all(&p, "");
+        out.push_str(&TEMPLATE.replace_all(&p, ""));
+        prose.clear();
+    };
+    for line in body.lines() {
+        let trimmed = line.trim_start();
+        let quote = "> ".repeat(notes);
+        if let Some(marker) = &fence {
+            if trimmed.starts_with(marker.as_str()) {
+                fence = None;
+            }
+            out.push_str(&quote);
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            flush(&mut prose, &mut out);
+            let marker: String = trimmed.chars().take_while(|c| *c == '`' || *c == '~').collect();
+            fence = Some(marker);
+            out.push_str(&quote);
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        if (trimmed.starts_with("import ") || trimmed.starts_with("export ")) && !trimmed.contains("](") {
+            continue;
+        }
+        let note = SHORTCODE_NOTE
+            .captures(line)
+            .map(|c| (c[1].is_empty(), c[2].to_owned(), c[3].trim().trim_matches('"').to_owned()))
+            .or_else(|| {
+                ADMONITION.captures(line).map(|c| {
+                    let kind = c.get(1).map_or("", |m| m.as_str()).to_owned();
+                    let title = c.get(2).or(c.get(3)).map_or("", |m| m.as_str()).trim().to_owned();
+                    (!kind.is_empty(), kind, title)
+                })
+            });
+        if let Some((open, kind, title)) = note {
+            if open {
+                prose.push_str(&quote);
+                prose.push_str(&format!("\n{quote}> {NOTE_OPEN}{kind}|{}\n{quote}>\n", clean_inline(&title)));
+                notes += 1;
+            } else if notes > 0 {
+                notes -= 1;
+                prose.push('\n');
+            }
+            continue;
+        }
+        prose.push_str(&quote);
+        prose.push_str(line);
+        prose.push('\n');
+    }
+    flush(&mut prose, &mut out);
+    out
+}
+
+/// Markdown and MDX.
+pub fn parse_markdown(text: &str) -> Parsed {
+    let (mut title, description, body) = front_matter(text);
+    let body = prepare_markdown(body);
+    let opts = Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_GFM
+        | Options::ENABLE_FOOTNOTES;
+    let mut sink = Sink::default();
+    let mut code: Option<String> = None;
+    let mut html_block: Option<String> = None;
+    let mut image = 0usize;
+    let mut footnote = 0usize;
+    let mut first_h1: Option<String> = None;
+    for ev in Parser::new_ext(&body, opts) {
+        if let Some(c) = &mut code {
+            match ev {
+                Event::Text(t) => c.push_str(&t),
+                Event::End(TagEnd::CodeBlock) => {
+                    let c = code.take().unwrap_or_default();
+                    sink.code(&c);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if let Some(h) = &mut html_block {
+            match ev {
+                Event::Html(t) | Event::Text(t) => h.push_str(&t),
+                Event::End(TagEnd::HtmlBlock) => {
+                    let h = html_block.take().unwrap_or_default();
+                    let text = clean_inline(&visible(&h));
+                    if !text.is_empty() {
+                        sink.text(&text);
+                        sink.end_paragraph();
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if footnote > 0 {
+            match ev {
+                Event::Start(Tag::FootnoteDefinition(_)) => footnote += 1,
+                Event::End(TagEnd::FootnoteDefinition) => footnote -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        match ev {
+            Event::Start(tag) => match tag {
+                Tag::Heading { level, id, .. } => {
+                    sink.heading_start(level as usize, id.map(|i| i.to_string()));
+                }
+                Tag::Paragraph => {}
+                Tag::BlockQuote(kind) => {
+                    let label = kind.map(|k| format!("{k:?}")).unwrap_or_default();
+                    sink.note_start(&label);
+                }
+                Tag::CodeBlock(kind) => {
+                    let _lang = match kind {
+                        CodeBlockKind::Fenced(l) => l.to_string(),
+                        CodeBlockKind::Indented => String::new(),
+                    };
+                    code = Some(String::new());
+                }
+                Tag::HtmlBlock => html_block = Some(String::new()),
+                Tag::List(start) => {
+                    sink.list_start(start.is_some(), start.map_or(1, |s| s.min(u32::MAX as u64) as u32));
+                }
+                Tag::Item => sink.item_start(),
+                Tag::FootnoteDefinition(_) => footnote = 1,
+                Tag::Table(_) => sink.table_start(),
+                Tag::TableHead => sink.row_start(true),
+                Tag::TableRow => sink.row_start(false),
+                Tag::TableCell => {}
+                Tag::Strong => sink.mark("**"),
+                Tag::Image { .. } => image += 1,
+                _ => {}
+            },
+            Event::End(tag) => match tag {
+                TagEnd::Heading(level) => {
+                    if let Some(text) = sink.heading_end() {
+                        if level == pulldown_cmark::HeadingLevel::H1 && first_h1.is_none() {
+                            first_h1 = Some(text);
+                        }
+                    }
+                }
+                TagEnd::Paragraph => sink.end_paragraph(),
+                TagEnd::BlockQuote(_) => sink.note_end(),
+                TagEnd::List(_) => sink.list_end(),
+                TagEnd::Item => sink.item_end(),
+                TagEnd::TableHead | TagEnd::TableRow => sink.row_end(),
+                TagEnd::TableCell => sink.cell_end(),
+                TagEnd::Table => sink.table_end(),
+                TagEnd::Strong => sink.mark("**"),
+                TagEnd::Image => image = image.saturating_sub(1),
+                _ => {}
+            },
+            Event::Text(t) if image == 0 => {
+                sink.text(&visible(&t));
+            }
+            Event::Code(c) if image == 0 => {
+                sink.mark("`");
+                sink.text(&c);
+                sink.mark("`");
+            }
+            Event::InlineHtml(h) | Event::Html(h) => {
+                let t = clean_inline(&h);
+                if t.is_empty() {
+                    sink.space();
+                } else {
+                    sink.text(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => sink.space(),
+            Event::TaskListMarker(done) => sink.text(if done { "[x] " } else { "[ ] " }),
+            _ => {}
+        }
+    }
+    if let Some(c) = code {
+        sink.code(&c);
+    }
+    let mut sections = sink.finish();
+    for s in &mut sections {
+        for b in &mut s.blocks {
+            strip_tags(b);
+        }
+        s.blocks.retain(|b| !is_markup_debris(b));
+    }
+    if title.is_empty() {
+        title = first_h1.unwrap_or_default();
+    }
+    Parsed { title: clean_inline(&title), description: clean_inline(&description), sections }
+}
+
+/// Removes HTML/JSX tags that reached a block's text in pieces (a tag whose attribute held a JSX
+/// expression is not an HTML event for the CommonMark parser).
+fn strip_tags(b: &mut Block) {
+    let clean = |t: &mut String| {
+        if t.contains('<') {
+            *t = super::block::tidy(&TAG.replace_all(t, " "));
+        }
+    };
+    match b {
+        Block::Paragraph { text } => clean(text),
+        Block::Note { text, .. } => clean(text),
+        Block::List { items, .. } => items.iter_mut().for_each(clean),
+        Block::Table { header, rows } => {
+            header.iter_mut().for_each(clean);
+            rows.iter_mut().flatten().for_each(clean);
+        }
+        Block::Code { .. } => {}
+    }
+}
+
+/// A paragraph that is left-over code or data (a JSON fragment, a lone brace), not prose.
+fn is_markup_debris(b: &Block) -> bool {
+    let Block::Paragraph { text } = b else { return false };
+    let t = text.trim();
+    if t.chars().count() <= 1 {
+        return !t.chars().all(char::is_alphanumeric) || t.is_empty();
+    }
+    let letters = t.chars().filter(|c| c.is_alphabetic()).count();
+    let syntax =
+        t.chars().filter(|c| matches!(c, '{' | '}' | '"' | ':' | '[' | ']' | '<' | '>' | '=' | ';')).count();
+    syntax * 2 > letters && t.contains(['{', '}', '"', '<'])
 }
 
 fn decode_entities(s: &str) -> String {
@@ -259,126 +416,18 @@ fn front_matter(text: &str) -> (String, String, &str) {
     (String::new(), String::new(), t)
 }
 
-/// Markdown and MDX.
-pub fn parse_markdown(text: &str) -> Parsed {
-    let (mut title, description, body) = front_matter(text);
-    let body = SCRIPT.replace_all(body, "");
-    let body = COMMENT.replace_all(&body, "");
-    let mut b = Builder::default();
-    let mut fence: Option<(String, String)> = None; // (marker, code so far)
-    let mut in_tag = false;
-    let mut first_h1_taken = false;
-    for raw in body.lines() {
-        if let Some((marker, code)) = &mut fence {
-            if raw.trim_start().starts_with(marker.as_str()) {
-                let code = std::mem::take(code);
-                fence = None;
-                b.code(&code);
-            } else {
-                code.push_str(raw);
-                code.push('\n');
-            }
-            continue;
-        }
-        let line = raw.trim();
-        if in_tag {
-            // Inside a multi-line JSX/HTML opening tag: skip to its end.
-            if let Some(pos) = line.find('>') {
-                in_tag = false;
-                let rest = &line[pos + 1..];
-                if !rest.trim().is_empty() {
-                    b.text(&clean_inline(rest));
-                }
-            }
-            continue;
-        }
-        if line.starts_with("```") || line.starts_with("~~~") {
-            b.flush();
-            fence = Some((line[..3].to_owned(), String::new()));
-            continue;
-        }
-        if line.is_empty() {
-            b.flush();
-            continue;
-        }
-        if (line.starts_with("import ") || line.starts_with("export ")) && !line.contains("](") {
-            continue;
-        }
-        if let Some(c) = HEADING.captures(line) {
-            let level = c[1].len();
-            let htext = c[2].to_owned();
-            if level == 1 && !first_h1_taken && title.is_empty() {
-                title = clean_inline(&htext);
-            }
-            first_h1_taken |= level == 1;
-            b.heading(level, &htext, c.get(3).map(|m| m.as_str().to_owned()));
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix(":::") {
-            // Admonition: `:::tip Title` keeps the title, a bare `:::` closes it.
-            b.flush();
-            let label = rest
-                .trim_start_matches(|c: char| c.is_alphanumeric())
-                .trim()
-                .trim_start_matches('[')
-                .trim_end_matches(']');
-            if !label.is_empty() {
-                b.text(&clean_inline(label));
-                b.flush();
-            }
-            continue;
-        }
-        if line.starts_with('<')
-            && !line[1..].contains('>')
-            && line[1..].starts_with(|c: char| c.is_alphabetic())
-        {
-            in_tag = true;
-            continue;
-        }
-        if line.starts_with('|') {
-            b.flush();
-            let cells: Vec<String> =
-                line.trim_matches('|').split('|').map(clean_inline).filter(|c| !c.is_empty()).collect();
-            if cells.iter().all(|c| c.chars().all(|ch| matches!(ch, '-' | ':' | ' '))) {
-                continue;
-            }
-            b.text(&cells.join("; "));
-            b.flush();
-            continue;
-        }
-        let mut content = line.trim_start_matches('>').trim_start();
-        let is_item = content.starts_with("* ")
-            || content.starts_with("- ")
-            || content.starts_with("+ ")
-            || content
-                .split_once(". ")
-                .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
-        if is_item {
-            b.flush();
-            content = content.split_once(' ').map(|(_, r)| r).unwrap_or("");
-        }
-        let cleaned = clean_inline(&JSX_EXPR.replace_all(content, " "));
-        if !cleaned.is_empty() {
-            b.text(&cleaned);
-        }
-    }
-    if let Some((_, code)) = fence {
-        b.code(&code);
-    }
-    Parsed { title, description: clean_inline(&description), sections: b.finish() }
-}
-
 /// Plain text: paragraphs at blank lines; the first short line is the title.
 pub fn parse_text(text: &str) -> Parsed {
-    let mut b = Builder::default();
+    let mut sink = Sink::default();
     for line in text.lines() {
         if line.trim().is_empty() {
-            b.flush();
+            sink.end_paragraph();
         } else {
-            b.text(line.trim());
+            sink.text(line.trim());
+            sink.space();
         }
     }
-    let sections = b.finish();
+    let sections = sink.finish();
     let title = text.lines().map(str::trim).find(|l| !l.is_empty()).filter(|l| l.chars().count() <= 90);
     Parsed { title: title.unwrap_or_default().to_owned(), description: String::new(), sections }
 }
@@ -396,97 +445,13 @@ fn parse_pdf(bytes: &[u8]) -> Result<Parsed, String> {
     Ok(parsed)
 }
 
-const SKIP: &[&str] = &[
-    "nav", "header", "footer", "aside", "script", "style", "form", "noscript", "svg", "template", "iframe",
-    "button",
-];
-const BLOCK: &[&str] = &[
-    "p",
-    "div",
-    "li",
-    "tr",
-    "td",
-    "th",
-    "dt",
-    "dd",
-    "section",
-    "article",
-    "main",
-    "blockquote",
-    "br",
-    "figcaption",
-    "table",
-    "ul",
-    "ol",
-    "dl",
-];
-
-/// HTML: page chrome dropped, sections at `h1`..`h6`.
-pub fn parse_html(text: &str) -> Parsed {
-    let doc = Html::parse_document(text);
-    let sel = |s: &str| Selector::parse(s).expect("selector");
-    let mut title = doc
-        .select(&sel("title"))
-        .next()
-        .map(|t| t.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
-        .unwrap_or_default();
-    let h1 = doc.select(&sel("h1")).next().map(|h| h.text().collect::<String>());
-    if let Some(h1) = &h1 {
-        let h1 = h1.split_whitespace().collect::<Vec<_>>().join(" ");
-        // Prefer the page's own h1 over a `<title>` padded with the site name.
-        if title.is_empty() || (!h1.is_empty() && title.contains(&h1)) {
-            title = h1;
-        }
-    }
-    let description = doc
-        .select(&sel(r#"meta[name="description"]"#))
-        .next()
-        .and_then(|m| m.value().attr("content"))
-        .unwrap_or_default()
-        .to_owned();
-    let root = ["main", "article", "[role=main]", "body"]
-        .iter()
-        .find_map(|s| doc.select(&sel(s)).next())
-        .unwrap_or_else(|| doc.root_element());
-    let mut b = Builder::default();
-    walk(root, &mut b);
-    Parsed { title, description, sections: b.finish() }
-}
-
-fn walk(el: ElementRef, b: &mut Builder) {
-    for child in el.children() {
-        match child.value() {
-            Node::Text(t) => b.para.push_str(t),
-            Node::Element(e) => {
-                let name = e.name();
-                if SKIP.contains(&name) || e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true")
-                {
-                    continue;
-                }
-                let Some(child_el) = ElementRef::wrap(child) else { continue };
-                if let Some(level) =
-                    name.strip_prefix('h').and_then(|l| l.parse::<usize>().ok()).filter(|l| *l <= 6)
-                {
-                    let text: String = child_el.text().collect();
-                    b.heading(level, &text, e.id().map(str::to_owned));
-                } else if name == "pre" {
-                    b.code(&child_el.text().collect::<String>());
-                } else if BLOCK.contains(&name) {
-                    b.flush();
-                    walk(child_el, b);
-                    b.flush();
-                } else {
-                    walk(child_el, b);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn all_blocks(p: &Parsed) -> Vec<Block> {
+        p.sections.iter().flat_map(|s| s.blocks.clone()).collect()
+    }
 
     #[test]
     fn markdown_strips_front_matter_mdx_and_scripts() {
@@ -537,47 +502,140 @@ curl https://example.com
         assert_eq!(p.title, "Billing FAQ");
         assert_eq!(p.description, "Paying for Plausible.");
         let all = format!("{:?}", p.sections);
-        assert!(!all.contains("SECRET") && !all.contains("import") && !all.contains("<"), "{all}");
-        assert_eq!(p.sections[0].paragraphs, vec!["Intro with a link and bold text."]);
+        assert!(!all.contains("SECRET") && !all.contains("import") && !all.contains('<'), "{all}");
+        assert_eq!(p.sections[0].blocks, vec![Block::paragraph("Intro with a link and **bold** text.")]);
         assert_eq!(p.sections[1].headings, vec!["Payment methods"]);
         assert_eq!(p.sections[1].anchor, "pay");
-        assert!(p.sections[1].paragraphs.contains(&"Cards and PayPal work.".to_owned()), "{all}");
-        assert!(p.sections[1].paragraphs.contains(&"Wire transfer does not.".to_owned()), "{all}");
-        assert!(p.sections[1].paragraphs.contains(&"Using WordPress?".to_owned()), "{all}");
-        assert!(p.sections[1].paragraphs.contains(&"Not what you need?".to_owned()), "{all}");
+        assert_eq!(
+            p.sections[1].blocks[0],
+            Block::List {
+                ordered: false,
+                start: 1,
+                items: vec!["Cards and PayPal work.".into(), "Wire transfer does not.".into()]
+            },
+            "{all}"
+        );
+        assert!(
+            p.sections[1].blocks.contains(&Block::Note {
+                label: "Using WordPress?".into(),
+                text: "Install the plugin.".into()
+            }),
+            "{all}"
+        );
+        assert!(p.sections[1].blocks.contains(&Block::paragraph("Not what you need?")), "{all}");
         assert_eq!(p.sections[2].headings, vec!["Payment methods", "Invoices & receipts"]);
         assert_eq!(p.sections[2].anchor, "invoices--receipts");
-        assert!(p.sections[2].paragraphs.contains(&"curl https://example.com".to_owned()));
-        assert!(p.sections[2].paragraphs.contains(&"Growth; 9 €".to_owned()), "{all}");
+        assert_eq!(p.sections[2].blocks[0], Block::Code { text: "curl https://example.com".into() });
+        assert_eq!(
+            p.sections[2].blocks[1],
+            Block::Table {
+                header: vec!["Plan".into(), "Price".into()],
+                rows: vec![vec!["Growth".into(), "9 €".into()]]
+            }
+        );
     }
 
     #[test]
-    fn html_drops_chrome_and_keeps_headings() {
-        let html = r#"<html><head><title>Install – Acme Docs</title><style>p{}</style></head><body>
-<nav><a href="/">Home</a> menu</nav><header>Site header</header>
-<main><h1>Install</h1><p>Download the <b>binary</b>.</p>
-<h2 id="docker-setup">With Docker</h2><p>Run the image.</p><script>alert(1)</script>
-<form><input name=q>Search</form><pre>docker run acme</pre></main>
-<footer>© Acme</footer></body></html>"#;
-        let p = parse_html(html);
-        assert_eq!(p.title, "Install");
-        let all = format!("{:?}", p.sections);
-        for bad in ["menu", "Site header", "alert", "Search", "Acme"] {
-            assert!(!all.contains(bad), "{bad} leaked: {all}");
+    fn a_lead_in_keeps_its_steps() {
+        let md = "## Add a site\n\nTo add a site:\n\n1. Open **Settings**.\n2. Click `Add website`.\n   - Pick a name\n   - Pick a time zone\n3. Save.\n";
+        let p = parse_markdown(md);
+        assert_eq!(
+            p.sections[0].blocks,
+            vec![
+                Block::paragraph("To add a site:"),
+                Block::List {
+                    ordered: true,
+                    start: 1,
+                    items: vec![
+                        "Open **Settings**.".into(),
+                        "Click `Add website`. Pick a name; Pick a time zone".into(),
+                        "Save.".into()
+                    ]
+                },
+            ]
+        );
+        assert!(p.sections[0].blocks[0].is_lead_in());
+    }
+
+    #[test]
+    fn template_markup_never_reaches_the_text() {
+        let md = r#"---
+title: Liquid page
+---
+{% include header.html %}
+Welcome to {{ site.name }} docs.{% if page.beta %} Beta!{% endif %}
+
+{{< hint warning >}}
+Back up your data first.
+{{< /hint >}}
+
+{{< figure src="/img/x.png" caption="A figure" >}}
+
+{{% notice tip %}}
+Use the search.
+{{% /notice %}}
+
+Jinja {# a comment #} text and an MDX expression {props.value} here.
+
+```liquid
+{% raw %}{{ kept in code }}{% endraw %}
+```
+"#;
+        let p = parse_markdown(md);
+        let blocks = all_blocks(&p);
+        let text: String = blocks
+            .iter()
+            .filter(|b| !matches!(b, Block::Code { .. }))
+            .map(Block::plain)
+            .collect::<Vec<_>>()
+            .join("\n");
+        for bad in ["{%", "%}", "{{", "}}", "{#", "include", "figure", "props", "endif"] {
+            assert!(!text.contains(bad), "{bad} leaked: {text}");
         }
-        assert_eq!(p.sections[0].paragraphs, vec!["Download the binary."]);
-        assert_eq!(p.sections[1].headings, vec!["Install", "With Docker"]);
-        assert_eq!(p.sections[1].anchor, "docker-setup");
-        assert_eq!(p.sections[1].paragraphs, vec!["Run the image.", "docker run acme"]);
+        assert!(text.contains("Welcome to docs."), "{text}");
+        assert!(
+            blocks
+                .contains(&Block::Note { label: "Warning".into(), text: "Back up your data first.".into() }),
+            "{blocks:?}"
+        );
+        assert!(
+            blocks.contains(&Block::Note { label: "Tip".into(), text: "Use the search.".into() }),
+            "{blocks:?}"
+        );
+        assert!(text.contains("Jinja text and an MDX expression here."), "{text}");
+        // Code is shown as written.
+        assert!(blocks
+            .iter()
+            .any(|b| matches!(b, Block::Code { text } if text.contains("{{ kept in code }}"))));
     }
 
     #[test]
-    fn slugs_match_github() {
-        assert_eq!(slug("What's new in v2.0?"), "whats-new-in-v20");
-        assert_eq!(slug("Über uns"), "über-uns");
-        let mut a = Anchors::default();
-        assert_eq!(a.unique("faq".into()), "faq");
-        assert_eq!(a.unique("faq".into()), "faq-1");
+    fn json_fragments_are_not_prose() {
+        let md = "Real text.\n\n{\"@type\": \"FAQPage\", \"name\": \"x\"}\n\n}\n";
+        let p = parse_markdown(md);
+        assert_eq!(all_blocks(&p), vec![Block::paragraph("Real text.")]);
+    }
+
+    #[test]
+    fn gfm_alerts_are_notes() {
+        let p = parse_markdown("> [!WARNING]\n> Keys are shown once.\n");
+        assert_eq!(
+            all_blocks(&p),
+            vec![Block::Note { label: "Warning".into(), text: "Keys are shown once.".into() }]
+        );
+    }
+
+    #[test]
+    fn deep_markdown_nesting_is_flattened() {
+        let md = format!("{}deep\n\n{}item\n", "> ".repeat(5000), "- ".repeat(5000));
+        let p = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || parse_markdown(&md))
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        let text: String = all_blocks(&p).iter().map(Block::plain).collect();
+        assert!(text.contains("deep") && text.contains("item"), "{text}");
     }
 
     #[test]

@@ -36,6 +36,7 @@ fn visitor_asks(
 fn ai_answers(state: &AppState, id: &ConversationId, text: &str, confidence: f32) {
     let answer = Answer {
         text: text.into(),
+        blocks: vec![],
         citations: vec![Citation {
             n: 1,
             title: "Refund policy".into(),

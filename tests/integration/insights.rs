@@ -35,7 +35,7 @@ pub fn asked(state: &AppState, question: &str, answer: Answer) -> ConversationId
 }
 
 fn unsure() -> Answer {
-    Answer { text: "I am not sure.".into(), citations: vec![], confidence: 0.2, unsure: true }
+    Answer { text: "I am not sure.".into(), blocks: vec![], citations: vec![], confidence: 0.2, unsure: true }
 }
 
 #[tokio::test]
@@ -56,7 +56,7 @@ async fn gaps_group_translations_together_and_keep_other_questions_apart() {
     asked(
         &s.state,
         "What are your opening hours?",
-        Answer { text: "9 to 5.".into(), citations: vec![], confidence: 0.9, unsure: false },
+        Answer { text: "9 to 5.".into(), blocks: vec![], citations: vec![], confidence: 0.9, unsure: false },
     );
 
     let threads = insights::load_threads(&s.state, None).unwrap();

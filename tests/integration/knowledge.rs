@@ -45,7 +45,7 @@ async fn fixture_corpus_is_answered_and_off_topic_is_declined() {
     assert_eq!(gs.title, "Getting started with Lumen Notes", "front matter title is kept");
 
     let questions = read_questions(&fixtures().join("questions.jsonl")).unwrap();
-    let (m, rows) = evaluate(k, &questions, 0.5, 3).await.unwrap();
+    let (m, rows) = evaluate(k, &questions, None, 0.5, 3).await.unwrap();
     let failed: Vec<_> = rows.iter().filter(|r| r.in_scope && r.rank.is_none_or(|x| x > 3)).collect();
     assert!(m.hit_at_3 >= 0.9, "{m:?} {failed:#?}");
     assert!(m.hit_at_1 >= 0.7, "{m:?} {rows:#?}");
@@ -85,7 +85,7 @@ async fn a_german_knowledge_base_answers_german_questions_and_declines_off_topic
     let status = ingest(k, &de.join("corpus")).await;
     assert_eq!((status.status, status.documents), (JobStatus::Done, 6), "{status:?}");
     let questions = read_questions(&de.join("questions.jsonl")).unwrap();
-    let (m, rows) = evaluate(k, &questions, 0.5, 3).await.unwrap();
+    let (m, rows) = evaluate(k, &questions, None, 0.5, 3).await.unwrap();
     assert!(m.hit_at_1 >= 0.85, "{m:?} {rows:#?}");
     assert!(m.answered_in_scope >= 0.75, "{m:?} {rows:#?}");
     assert_eq!(m.declined_out_of_scope, 1.0, "{rows:#?}");

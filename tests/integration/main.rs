@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+mod answers;
 mod browser;
 mod browser_support;
 mod common;
