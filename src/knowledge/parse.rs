@@ -348,10 +348,25 @@ pub fn parse_markdown(text: &str) -> Parsed {
 /// Removes HTML/JSX tags that reached a block's text in pieces (a tag whose attribute held a JSX
 /// expression is not an HTML event for the CommonMark parser).
 fn strip_tags(b: &mut Block) {
+    // Inline code (between backticks) shows tags as written: `</body>`.
     let clean = |t: &mut String| {
-        if t.contains('<') {
-            *t = super::block::tidy(&TAG.replace_all(t, " "));
+        if !t.contains('<') {
+            return;
         }
+        let cleaned: Vec<String> = t
+            .split('`')
+            .enumerate()
+            .map(
+                |(i, part)| {
+                    if i % 2 == 1 {
+                        part.to_owned()
+                    } else {
+                        TAG.replace_all(part, " ").into_owned()
+                    }
+                },
+            )
+            .collect();
+        *t = super::block::tidy(&cleaned.join("`"));
     };
     match b {
         Block::Paragraph { text } => clean(text),
@@ -603,6 +618,12 @@ Jinja {# a comment #} text and an MDX expression {props.value} here.
             "{blocks:?}"
         );
         assert!(text.contains("Jinja text and an MDX expression here."), "{text}");
+        // A tag in inline code is text, a stray tag in prose is not.
+        let p = parse_markdown("Paste it before the closing `</body>` tag. <img class=\"x\" src= /> Done.\n");
+        assert_eq!(
+            all_blocks(&p),
+            vec![Block::paragraph("Paste it before the closing `</body>` tag. Done.")]
+        );
         // Code is shown as written.
         assert!(blocks
             .iter()

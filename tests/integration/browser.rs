@@ -335,3 +335,61 @@ async fn the_widget_is_full_screen_on_phones_and_follows_dark_mode() {
     assert!(errors.is_empty(), "no console errors: {errors:#?}");
     b.close().await;
 }
+
+/// Asks through the widget and waits until the `n`th AI answer is shown; returns its bubble.
+async fn ask_widget(b: &Browser, s: &TestServer, question: &str, n: usize) {
+    let input = shadow_el(b, "#baton-input").await;
+    input.send_keys(&format!("{question}\n")).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let turns: u32 = baton::conversation::list(&s.state.store).unwrap().iter().map(|c| c.ai_turns).sum();
+        if turns as usize >= n {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the server never answered {question:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    b.wait_js(
+        "the answer",
+        &format!("{ROOT} return [...r.querySelectorAll('.msg.them[data-seq]')].filter(x => x.querySelector('.tag')).length >= {n};"),
+        Duration::from_secs(10),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_render_as_steps_tables_and_text_never_html() {
+    let s = TestServer::start().await;
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/answers/corpus");
+    let id = s.state.knowledge.ingest_path(&corpus, None).unwrap();
+    s.state.knowledge.wait(&id).await.unwrap();
+    let Some(b) = Browser::start(Options::default()).await else { return };
+    open_demo(&b, &s).await;
+    shadow_el(&b, ".launcher").await.click().await.unwrap();
+
+    // Steps are a numbered list in the bubble, bold stays bold, the source is cited.
+    ask_widget(&b, &s, "How do I install the widget on my site?", 1).await;
+    let shown = b
+        .js(&format!("{ROOT} const m = [...r.querySelectorAll('.msg.them[data-seq]')].filter(x => x.querySelector('.tag')).pop(); const ol = m.querySelector('.bubble ol'); return [ol ? ol.querySelectorAll('li').length : 0, !!m.querySelector('.bubble ol strong'), m.querySelectorAll('.bubble .cite').length > 0];"), vec![])
+        .await;
+    assert_eq!(shown, serde_json::json!([4, true, true]), "steps as a list");
+    b.screenshot("answer-steps").await;
+
+    // A yes/no question and a table.
+    ask_widget(&b, &s, "Do you accept bank transfers?", 2).await;
+    b.js(&format!("{ROOT} [...r.querySelectorAll('.msg.them[data-seq]')].filter(x => x.querySelector('.tag')).pop().scrollIntoView();"), vec![]).await;
+    b.screenshot("answer-yes-no").await;
+    ask_widget(&b, &s, "How much does the Team plan cost?", 3).await;
+    let table = b
+        .js(&format!("{ROOT} const m = [...r.querySelectorAll('.msg.them[data-seq]')].filter(x => x.querySelector('.tag')).pop(); return [...m.querySelectorAll('.bubble th')].map(x => x.textContent);"), vec![])
+        .await;
+    assert_eq!(table, serde_json::json!(["Plan", "Price", "Agents"]), "the table keeps its header");
+
+    // German over English docs: a line in German says where the passage comes from.
+    ask_widget(&b, &s, "Wie exportiere ich meine Unterhaltungen?", 4).await;
+    b.js(&format!("{ROOT} [...r.querySelectorAll('.msg.them[data-seq]')].filter(x => x.querySelector('.tag')).pop().scrollIntoView();"), vec![]).await;
+    b.screenshot("answer-german").await;
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "{errors:?}");
+    b.close().await;
+}
