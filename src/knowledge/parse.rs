@@ -384,11 +384,9 @@ pub fn parse_text(text: &str) -> Parsed {
 }
 
 fn parse_pdf(bytes: &[u8]) -> Result<Parsed, String> {
-    let owned = bytes.to_vec();
-    // pdf-extract panics on some malformed files; a broken PDF must be a per-document error.
-    let text = std::panic::catch_unwind(move || pdf_extract::extract_text_from_mem(&owned))
-        .map_err(|_| "the PDF could not be read (malformed file)".to_owned())?
-        .map_err(|e| format!("the PDF could not be read: {e}"))?;
+    // pdf-extract recurses without a depth limit and panics on some files: it runs in a child
+    // process, so a hostile PDF is a per-document error (see `super::pdf`).
+    let text = super::pdf::extract_text(bytes)?;
     let parsed = parse_text(&text);
     if parsed.is_empty() {
         return Err("the PDF contains no extractable text (scanned image?)".to_owned());
@@ -449,11 +447,15 @@ pub fn parse_html(text: &str) -> Parsed {
         .find_map(|s| doc.select(&sel(s)).next())
         .unwrap_or_else(|| doc.root_element());
     let mut b = Builder::default();
-    walk(root, &mut b);
+    walk(root, &mut b, 0);
     Parsed { title, description, sections: b.finish() }
 }
 
-fn walk(el: ElementRef, b: &mut Builder) {
+/// Deepest element nesting [`walk`] descends into; the text of anything deeper is kept flat.
+/// (Hostile pages nest 20,000 `<div>`; real ones stay well under 100.)
+const MAX_DEPTH: usize = 128;
+
+fn walk(el: ElementRef, b: &mut Builder, depth: usize) {
     for child in el.children() {
         match child.value() {
             Node::Text(t) => b.para.push_str(t),
@@ -471,12 +473,17 @@ fn walk(el: ElementRef, b: &mut Builder) {
                     b.heading(level, &text, e.id().map(str::to_owned));
                 } else if name == "pre" {
                     b.code(&child_el.text().collect::<String>());
+                } else if depth >= MAX_DEPTH {
+                    // `text()` walks the subtree iteratively.
+                    b.flush();
+                    b.text(&child_el.text().collect::<String>());
+                    b.flush();
                 } else if BLOCK.contains(&name) {
                     b.flush();
-                    walk(child_el, b);
+                    walk(child_el, b, depth + 1);
                     b.flush();
                 } else {
-                    walk(child_el, b);
+                    walk(child_el, b, depth + 1);
                 }
             }
             _ => {}
