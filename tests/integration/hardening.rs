@@ -59,7 +59,7 @@ pub fn pdf_with_catalog(extra: &str, text: &str) -> Vec<u8> {
 /// About 4 KB: a catalog that nests 2,000 arrays (or dictionaries).
 pub fn deep_pdf(dicts: bool) -> Vec<u8> {
     let (open, close) = if dicts { ("<< /A ", " >>") } else { ("[", "]") };
-    let n = if dicts { 600 } else { 2_000 };
+    let n = if dicts { 400 } else { 2_000 };
     let deep = format!("/Deep {}{}", open.repeat(n), close.repeat(n));
     pdf_with_catalog(&deep, "Deep catalog text")
 }
