@@ -81,6 +81,14 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
+    // `baton __pdf-text`: the PDF reader child process (see `knowledge::pdf`), before anything
+    // else starts.
+    if std::env::args_os().nth(1).is_some_and(|a| a == crate::knowledge::pdf::SUBCOMMAND) {
+        return crate::knowledge::pdf::child_main();
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        crate::knowledge::pdf::set_helper(exe);
+    }
     let cli = Cli::parse();
     init_tracing();
     let overrides =

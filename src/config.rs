@@ -71,6 +71,11 @@ pub struct Limits {
     pub ip_requests_per_minute: u32,
     /// Batches waiting for the embedding model before callers get 429.
     pub embed_queue: usize,
+    /// A visitor whose reply is still queued after this many seconds is told it takes longer
+    /// than usual.
+    pub reply_notice_secs: u64,
+    /// A reply still queued after this many seconds goes to the team instead.
+    pub reply_handoff_secs: u64,
 }
 
 impl Default for Limits {
@@ -82,6 +87,8 @@ impl Default for Limits {
             visitor_messages_per_minute: 20,
             ip_requests_per_minute: 300,
             embed_queue: 64,
+            reply_notice_secs: 20,
+            reply_handoff_secs: 120,
         }
     }
 }

@@ -30,6 +30,10 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    #[error("the request URI is longer than {0} bytes")]
+    UriTooLong(usize),
+    #[error("the request headers are larger than {0} bytes or more than {1} fields")]
+    HeadersTooLarge(usize, usize),
     #[error("too many requests; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error(transparent)]
@@ -72,6 +76,10 @@ impl Error {
             Error::NotFound(_) => (S::NOT_FOUND, "not_found", "invalid_request"),
             Error::Conflict(_) => (S::CONFLICT, "conflict", "invalid_request"),
             Error::PayloadTooLarge(_) => (S::PAYLOAD_TOO_LARGE, "payload_too_large", "invalid_request"),
+            Error::UriTooLong(_) => (S::URI_TOO_LONG, "uri_too_long", "invalid_request"),
+            Error::HeadersTooLarge(..) => {
+                (S::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", "invalid_request")
+            }
             Error::RateLimited { .. } => (S::TOO_MANY_REQUESTS, "rate_limited", "rate_limit"),
             Error::Embed(EmbedError::Overloaded) => (S::TOO_MANY_REQUESTS, "overloaded", "rate_limit"),
             Error::Embed(EmbedError::Model(_)) => (S::INTERNAL_SERVER_ERROR, "model_error", "internal"),
@@ -136,6 +144,8 @@ pub fn json_error_response(err: poem::Error) -> Response {
         StatusCode::NOT_FOUND => "not_found",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::UNAUTHORIZED => "unauthenticated",
         StatusCode::FORBIDDEN => "forbidden",

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod answer;
+pub mod answer_queue;
 pub mod cli;
 pub mod config;
 pub mod conversation;

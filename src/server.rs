@@ -25,8 +25,17 @@ pub async fn start(
         .into_acceptor()
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    // Request heads hyper would refuse with an empty body get the JSON error instead.
+    let acceptor = crate::http::edge::EdgeAcceptor(acceptor);
     let local = acceptor.local_addr().first().and_then(|a| a.as_socket_addr().copied()).unwrap_or(addr);
     let app = crate::http::build_app(state.clone());
+    // The reply queue works while the server runs, and lets go of the state when it stops.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    crate::answer_queue::spawn(state.clone(), stop_rx);
+    let shutdown = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
     let handle = tokio::spawn(async move {
         // Open SSE streams end on shutdown by themselves; the timeout bounds anything else.
         poem::Server::new_with_acceptor(acceptor)

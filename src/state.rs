@@ -24,6 +24,8 @@ pub struct AppState {
     pub accounts: Arc<crate::accounts::Runtime>,
     /// Who is viewing which conversation in the inbox (see [`crate::inbox`]).
     pub inbox: Arc<crate::inbox::Runtime>,
+    /// The durable reply queue's dispatcher state (see [`crate::answer_queue`]).
+    pub replies: Arc<crate::answer_queue::Runtime>,
 }
 
 /// The key under which admin-edited settings are stored.
@@ -55,6 +57,7 @@ impl AppState {
             handoff: Arc::new(crate::handoff::Runtime::default()),
             accounts: Arc::new(crate::accounts::Runtime::default()),
             inbox: Arc::new(crate::inbox::Runtime::default()),
+            replies: Arc::new(crate::answer_queue::Runtime::default()),
         })
     }
 

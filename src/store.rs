@@ -68,6 +68,10 @@ pub const GAPS: JsonTable = TableDefinition::new("gaps");
 /// (the gaps report's cache, so questions are embedded once).
 pub const QUESTION_VECTORS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("question_vectors");
 
+// Replies.
+/// (ConversationId, seq of a visitor message) -> answer_queue::Pending: a reply still owed.
+pub const PENDING_REPLIES: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("pending_replies");
+
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
@@ -121,6 +125,7 @@ impl Store {
         tx.open_table(BLOCK_VECTORS)?;
         tx.open_table(MESSAGES)?;
         tx.open_table(QUESTION_VECTORS)?;
+        tx.open_table(PENDING_REPLIES)?;
         tx.commit()?;
         match found {
             None => Ok(()),

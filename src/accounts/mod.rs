@@ -14,8 +14,10 @@
 //! user at all, [`setup_link`] creates a *setup* invite that makes its holder the owner; `baton
 //! serve` prints it. Owners and admins invite admins and agents the same way.
 //!
-//! **Login rate limits**: per client IP and per account (fixed one-minute windows, see
-//! [`Runtime`]), answered with [`Error::RateLimited`] before the password is even hashed.
+//! **Login rate limits**: per client IP (all attempts), and wrong passwords per (account, client
+//! IP) with a softer per-account limit ([`lockout`]), answered with [`Error::RateLimited`]
+//! before the password is even hashed. Nobody can lock a member out by guessing: only the
+//! guessing address waits.
 
 use std::time::Duration as StdDuration;
 
@@ -31,6 +33,8 @@ use crate::ids::{random_hex, UserId};
 use crate::store::{self, Store, INVITES, SESSIONS, USERS};
 use crate::visitor::ratelimit::RateLimiter;
 
+pub mod lockout;
+
 /// A session ends after this long without a request.
 pub const IDLE: Duration = Duration::days(7);
 /// A session ends this long after sign-in regardless of use.
@@ -39,8 +43,8 @@ pub const MAX_AGE: Duration = Duration::days(30);
 const TOUCH_EVERY: Duration = Duration::minutes(10);
 /// Invite links stay valid this long.
 pub const INVITE_VALID: Duration = Duration::days(7);
-/// Sign-in attempts per account per minute.
-pub const LOGIN_PER_ACCOUNT: u32 = 5;
+/// Wrong passwords per account from one client IP per minute (see [`lockout`]).
+pub const LOGIN_PER_ACCOUNT: u32 = lockout::PAIR_FAILURES;
 /// Sign-in attempts per client IP per minute.
 pub const LOGIN_PER_IP: u32 = 20;
 /// Shortest password accepted.
@@ -49,8 +53,10 @@ pub const MIN_PASSWORD: usize = 10;
 /// Per-process state of the accounts module (on [`crate::state::AppState`]).
 #[derive(Default)]
 pub struct Runtime {
-    /// Sign-in attempts, keyed `ip:<addr>` and `account:<email>`.
+    /// Sign-in attempts per client IP, keyed `ip:<addr>`.
     pub login_limiter: RateLimiter,
+    /// Wrong passwords per (account, client IP) and per account.
+    pub lockout: lockout::Lockout,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, poem_openapi::Enum)]
@@ -529,8 +535,9 @@ pub fn create_session(store: &Store, user: &User, ip: &str) -> Result<(String, S
     Ok((token, session))
 }
 
-/// Signs in with email and password. Rate limited per IP and per account before any hashing;
-/// the same answer for an unknown email and a wrong password.
+/// Signs in with email and password. Rate limited per IP, and per (account, IP) and account
+/// failures ([`lockout`]), before any hashing; the same answer for an unknown email and a wrong
+/// password.
 pub async fn login(
     store: &Store,
     rt: &Runtime,
@@ -540,7 +547,7 @@ pub async fn login(
 ) -> Result<(String, User, Session)> {
     let email = normalize_email(email);
     rt.login_limiter.check(&format!("ip:{ip}"), LOGIN_PER_IP)?;
-    rt.login_limiter.check(&format!("account:{email}"), LOGIN_PER_ACCOUNT)?;
+    rt.lockout.check(&email, ip)?;
     let wrong = || Error::Unauthenticated;
     let user = user_by_email(store, &email)?;
     // Hash even for unknown emails so timing does not reveal which accounts exist.
@@ -551,8 +558,12 @@ pub async fn login(
     let ok = verify_password(password.to_owned(), hash).await?;
     let user = match user {
         Some(u) if ok => u,
-        _ => return Err(wrong()),
+        _ => {
+            rt.lockout.failed(&email, ip);
+            return Err(wrong());
+        }
     };
+    rt.lockout.succeeded(&email, ip);
     if user.disabled {
         return Err(Error::Forbidden("this account is disabled; ask an admin".into()));
     }
@@ -595,6 +606,22 @@ pub fn authenticate(store: &Store, token: &str) -> Result<(User, Session, String
         store.put_json(SESSIONS, &key, &session)?;
     }
     Ok((user, session, key))
+}
+
+/// Whether a session (by the hash of its token) is still live: it exists, has not expired, and
+/// its user exists and is not disabled. Read-only and cheap: long-lived streams ask it on every
+/// event and every few seconds, so logging out, "log out everywhere", disabling or removing a
+/// member ends their open streams too.
+pub fn session_alive(store: &Store, session_key: &str) -> bool {
+    let now = Utc::now();
+    store
+        .read(|tx| {
+            let session: Option<Session> = store::get_json(&tx.open_table(SESSIONS)?, session_key)?;
+            let Some(session) = session else { return Ok(false) };
+            let user: Option<User> = store::get_json(&tx.open_table(USERS)?, session.user.as_str())?;
+            Ok(user.is_some_and(|u| !u.disabled) && !session.expired_at(now))
+        })
+        .unwrap_or(false)
 }
 
 /// Ends one session (by the hash of its token).

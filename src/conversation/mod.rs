@@ -436,6 +436,18 @@ pub fn open_for_visitor(
 /// A non-empty `client_id` that was already used in this conversation returns the stored
 /// message instead of appending a second copy (retries are idempotent).
 pub fn append(store: &Store, hub: &Hub, id: &ConversationId, msg: NewMessage) -> Result<Message> {
+    append_with(store, hub, id, msg, |_, _| Ok(()))
+}
+
+/// [`append`], and `also` in the same write transaction when the message is new (the reply
+/// queue records a visitor's message there, so a stored message always has its pending reply).
+pub fn append_with(
+    store: &Store,
+    hub: &Hub,
+    id: &ConversationId,
+    msg: NewMessage,
+    also: impl FnOnce(&redb::WriteTransaction, &Message) -> Result<()>,
+) -> Result<Message> {
     let (message, conv, fresh) = store.write(|tx| {
         let mut convs = tx.open_table(CONVERSATIONS)?;
         let mut conv: Conversation =
@@ -489,6 +501,7 @@ pub fn append(store: &Store, hub: &Hub, id: &ConversationId, msg: NewMessage) ->
         let bytes = serde_json::to_vec(&message)?;
         messages.insert((id.as_str(), message.seq), bytes.as_slice())?;
         store::put_json(&mut convs, id.as_str(), &conv)?;
+        also(tx, &message)?;
         Ok((message, conv, true))
     })?;
     if fresh {

@@ -287,7 +287,9 @@ async fn conversation_frustration(
     Ok(None)
 }
 
-/// Runs after a visitor's message is stored: triggers, AI answer, handoff.
+/// Runs after a visitor's message is stored: triggers, AI answer, handoff. The reply queue
+/// ([`crate::answer_queue`]) calls it, in order per conversation, and retries it when it fails
+/// because the model is busy; it must stay idempotent (the answer's `client_id` is `ai-<seq>`).
 pub async fn after_visitor_message(state: &AppState, id: &ConversationId, msg: &Message) -> Result<()> {
     let conv = conversation::get(&state.store, id)?;
     if !conv.state.ai_answers() {

@@ -26,6 +26,20 @@ use crate::inbox::{self, Assign, ConversationView, Filter, ListPage, Suggestion,
 use crate::state::AppState;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(20);
+/// How often an idle stream checks that its session still exists.
+const SESSION_RECHECK: Duration = Duration::from_secs(2);
+
+/// The session behind a long-lived stream.
+struct LiveSession {
+    state: AppState,
+    key: String,
+}
+
+impl LiveSession {
+    fn alive(&self) -> bool {
+        accounts::session_alive(&self.state.store, &self.key)
+    }
+}
 
 #[derive(Tags)]
 enum InboxTag {
@@ -279,34 +293,51 @@ impl InboxApi {
     #[oai(path = "/stream", method = "get")]
     async fn stream(
         &self,
-        _auth: AgentAuth,
+        auth: AgentAuth,
         state: Data<&AppState>,
     ) -> poem::Result<EventStream<BoxStream<'static, InboxEvent>>> {
         let rx = state.hub.subscribe_team();
+        // The stream lives only as long as its session: re-checked before every event and
+        // every few seconds while idle (log out, log out everywhere, disabled, removed).
+        let session = LiveSession { state: state.clone(), key: auth.0.session_key.clone() };
+        let recheck = tokio::time::interval(SESSION_RECHECK);
         let shutdown: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> = Box::pin(async {
             if tokio::signal::ctrl_c().await.is_err() {
                 std::future::pending::<()>().await;
             }
         });
         let hello = InboxEvent { kind: "hello".into(), data: serde_json::json!({}) };
-        let live = futures_util::stream::unfold((rx, shutdown), |(mut rx, mut shutdown)| async move {
-            let got = tokio::select! {
-                _ = &mut shutdown => return None,
-                got = rx.recv() => got,
-            };
-            let event = match got {
-                Ok(ev) => InboxEvent {
-                    kind: kind_of(&ev).into(),
-                    data: serde_json::to_value(&ev).unwrap_or_default(),
-                },
-                // Fell behind: tell the app to reload what it shows.
-                Err(RecvError::Lagged(_)) => {
-                    InboxEvent { kind: "resync".into(), data: serde_json::json!({}) }
+        let live = futures_util::stream::unfold(
+            (rx, shutdown, recheck, session),
+            |(mut rx, mut shutdown, mut recheck, session)| async move {
+                let got = loop {
+                    tokio::select! {
+                        _ = &mut shutdown => return None,
+                        _ = recheck.tick() => {
+                            if !session.alive() {
+                                return None;
+                            }
+                        }
+                        got = rx.recv() => break got,
+                    }
+                };
+                if !session.alive() {
+                    return None;
                 }
-                Err(RecvError::Closed) => return None,
-            };
-            Some((event, (rx, shutdown)))
-        });
+                let event = match got {
+                    Ok(ev) => InboxEvent {
+                        kind: kind_of(&ev).into(),
+                        data: serde_json::to_value(&ev).unwrap_or_default(),
+                    },
+                    // Fell behind: tell the app to reload what it shows.
+                    Err(RecvError::Lagged(_)) => {
+                        InboxEvent { kind: "resync".into(), data: serde_json::json!({}) }
+                    }
+                    Err(RecvError::Closed) => return None,
+                };
+                Some((event, (rx, shutdown, recheck, session)))
+            },
+        );
         let stream = futures_util::stream::once(async move { hello }).chain(live).boxed();
         Ok(EventStream::new(stream)
             .keep_alive(KEEP_ALIVE)

@@ -8,10 +8,13 @@
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod csp;
+pub mod edge;
 pub mod handoff;
 pub mod inbox;
 pub mod insights;
 pub mod knowledge;
+pub mod limits;
 pub mod system;
 pub mod widget;
 
@@ -48,8 +51,9 @@ pub fn build_app(state: AppState) -> impl Endpoint {
     let docs = api.swagger_ui();
     Route::new()
         .at("/healthz", get(system::healthz))
+        .at(edge::ERROR_PATH, get(edge::error_page))
         .at("/api/openapi.json", spec)
-        .nest("/api/docs", docs)
+        .nest("/api/docs", csp::docs(docs))
         .nest("/api", api)
         .nest("/", assets::routes())
         .with(
@@ -59,6 +63,8 @@ pub fn build_app(state: AppState) -> impl Endpoint {
         )
         .with(widget::WidgetGuard::new())
         .with(poem::middleware::CookieJarManager::new())
+        // Outermost with the state: no route reads a body past its class's limit.
+        .with(limits::BodyLimit)
         .data(state)
         .catch_all_error(|e| async move { json_error_response(e) })
 }

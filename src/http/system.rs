@@ -17,11 +17,22 @@ pub struct Health {
     pub version: String,
     /// Chunks in the knowledge index.
     pub chunks: u64,
+    /// Visitor messages whose reply is still being worked on (the durable reply queue).
+    pub reply_queue_depth: u64,
+    /// How long the oldest of them has waited, in seconds.
+    pub reply_queue_oldest_wait_secs: f64,
 }
 
 fn health(state: &AppState) -> Health {
     let chunks = state.knowledge.chunk_count() as u64;
-    Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), chunks }
+    let queue = crate::answer_queue::stats(&state.store).unwrap_or_default();
+    Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        chunks,
+        reply_queue_depth: queue.depth,
+        reply_queue_oldest_wait_secs: queue.oldest_wait_secs,
+    }
 }
 
 /// `GET /healthz`, for load balancers and test fixtures.

@@ -53,6 +53,8 @@ use crate::visitor::seen::SeenTracker;
 use crate::visitor::{self, ratelimit::RateLimiter, ContextUpdate, WidgetConversation};
 
 const HEARTBEAT: Duration = Duration::from_secs(20);
+/// How often an idle stream checks that its visitor and conversation still exist.
+const STREAM_RECHECK: Duration = Duration::from_secs(5);
 
 #[derive(Tags)]
 pub enum WidgetTag {
@@ -337,16 +339,10 @@ impl WidgetApi {
             page: page.as_ref().map(visitor::clean_page).filter(|p| !p.url.is_empty()),
             client_id,
         };
-        let message = conversation::append(&state.store, &state.hub, &conv.id, msg)?;
-        // A retried client_id returns the stored message; its pipeline already ran.
-        if message.seq > conv.last_seq {
-            let (st, id, m) = (state.clone(), conv.id.clone(), message.clone());
-            tokio::spawn(async move {
-                if let Err(e) = handoff::after_visitor_message(&st, &id, &m).await {
-                    tracing::error!(conversation = %id, error = %e, "answering a visitor message failed");
-                }
-            });
-        }
+        // Stored with its pending reply in one durable transaction: the reply queue answers it
+        // (or says it is late, or hands off), even across a restart. A retried client_id
+        // returns the stored message and queues nothing.
+        let message = crate::answer_queue::append_visitor_message(&state, &conv.id, msg)?;
         let conv = conversation::get(&state.store, &conv.id)?;
         Ok(Json(Sent { conversation: WidgetConversation::of(&conv), message }))
     }
@@ -474,7 +470,7 @@ impl WidgetApi {
             after = 0;
         }
         seen.connect(&state.store, &conv.id);
-        let live = Live::start(state.clone(), &seen, conv, after)?;
+        let live = Live::start(state.clone(), &seen, conv, after, v.session().token.clone())?;
         let stream = futures_util::stream::unfold(live, |mut live| async move {
             let ev = live.next().await?;
             Some((ev, live))
@@ -495,11 +491,21 @@ struct Live {
     /// Ctrl-C: `baton serve` shuts down gracefully, which waits for open connections; a stream
     /// never ends by itself, so it ends here (the widget reconnects to the next server).
     shutdown: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    /// The visitor's token: the stream ends when the visitor or the conversation is erased
+    /// (checked before each event and every few seconds).
+    token: VisitorToken,
+    recheck: tokio::time::Interval,
     _seen: SeenGuard,
 }
 
 impl Live {
-    fn start(state: AppState, seen: &Arc<SeenTracker>, conv: Conversation, after: u64) -> poem::Result<Live> {
+    fn start(
+        state: AppState,
+        seen: &Arc<SeenTracker>,
+        conv: Conversation,
+        after: u64,
+        token: VisitorToken,
+    ) -> poem::Result<Live> {
         // Subscribe before reading the store: anything appended from now on is either in the
         // replay or arrives on the channel (or both; duplicates are dropped by seq).
         let rx = state.hub.subscribe_conversation(&conv.id);
@@ -516,6 +522,8 @@ impl Live {
                 }
             }),
             _seen: SeenGuard { tracker: seen.clone(), conv: view.id.clone() },
+            token,
+            recheck: tokio::time::interval(STREAM_RECHECK),
             state,
         };
         live.queue.push_back(WidgetEvent::conversation("hello", view));
@@ -568,12 +576,27 @@ impl Live {
         Ok(())
     }
 
+    /// The visitor and the conversation still exist.
+    fn alive(&self) -> bool {
+        let visitor = conversation::visitor_by_token(&self.state.store, &self.token);
+        matches!(visitor, Ok(Some(_))) && conversation::get(&self.state.store, &self.conv).is_ok()
+    }
+
     async fn next(&mut self) -> Option<WidgetEvent> {
         loop {
             if let Some(ev) = self.queue.pop_front() {
+                if !self.alive() {
+                    return None;
+                }
                 return Some(ev);
             }
             let step = tokio::select! {
+                _ = self.recheck.tick() => {
+                    if !self.alive() {
+                        return None;
+                    }
+                    Ok(())
+                }
                 r = self.rx.recv() => match r {
                     Ok(ev) => self.on_event(ev),
                     Err(RecvError::Lagged(n)) => {

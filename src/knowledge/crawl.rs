@@ -396,14 +396,19 @@ pub async fn crawl(
                 summary.fetched += 1;
                 if page.format == Format::Html && depth < config.max_depth {
                     let base = Url::parse(&page.url).unwrap_or_else(|_| url.clone());
-                    let html = String::from_utf8_lossy(&page.body);
-                    let links: Vec<Url> = {
+                    // Parsing a hostile page is CPU work that must not run on (or crash) an
+                    // async worker: it goes to the parser threads like the ingestion does.
+                    let (body, a_href) = (page.body.clone(), a_href.clone());
+                    let links: Vec<Url> = super::sandbox::run(move || {
+                        let html = String::from_utf8_lossy(&body);
                         let doc = Html::parse_document(&html);
                         doc.select(&a_href)
                             .filter_map(|a| a.value().attr("href"))
                             .filter_map(|h| base.join(h).ok())
                             .collect()
-                    };
+                    })
+                    .await
+                    .unwrap_or_default();
                     for l in links {
                         admit(l, depth + 1, &mut seen, &mut queue);
                     }

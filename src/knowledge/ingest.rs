@@ -73,7 +73,9 @@ pub(crate) async fn ingest_item(k: &Knowledge, source: &SourceId, item: Item) ->
     let fallback = file_title(&item.path);
     let embedder = k.inner.embedder.clone();
     let (format, bytes) = (item.format, item.bytes);
-    let (parsed, drafts) = tokio::task::spawn_blocking(move || {
+    // On a parser thread (a known, large stack, panics caught): a hostile file is this
+    // document's error, never the server's.
+    let (parsed, drafts) = super::sandbox::run(move || {
         let parsed = parse::parse(format, &bytes, &fallback)?;
         if parsed.is_empty() {
             return Err("no readable text in this document".to_owned());
@@ -81,8 +83,7 @@ pub(crate) async fn ingest_item(k: &Knowledge, source: &SourceId, item: Item) ->
         let drafts = chunk::chunk(&parsed, &|t| embedder.count_tokens(t));
         Ok((parsed, drafts))
     })
-    .await
-    .map_err(|_| "the parser crashed on this document".to_owned())??;
+    .await??;
     let doc = Document {
         id,
         source: source.clone(),

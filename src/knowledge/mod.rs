@@ -9,7 +9,8 @@
 //!
 //! ## Concurrency
 //! Ingestion jobs ([`Knowledge::ingest_path`], [`Knowledge::crawl_site`], [`Knowledge::recrawl`])
-//! run as tokio tasks and return a [`SourceId`] at once. Parsing runs in `spawn_blocking`,
+//! run as tokio tasks and return a [`SourceId`] at once. Parsing runs on the parser threads of
+//! [`sandbox`] (a known, large stack; PDFs in a child process, [`pdf`]),
 //! embedding goes through the embedder's bounded queue (back-pressure is the queue, so an ingest
 //! slows down rather than starving visitors' questions of the model), each document is committed
 //! in its own write transaction and then swapped into the index under a short write lock.
@@ -30,6 +31,8 @@ pub mod html;
 pub mod index;
 mod ingest;
 pub mod parse;
+pub mod pdf;
+pub mod sandbox;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -448,11 +448,9 @@ pub fn parse_text(text: &str) -> Parsed {
 }
 
 fn parse_pdf(bytes: &[u8]) -> Result<Parsed, String> {
-    let owned = bytes.to_vec();
-    // pdf-extract panics on some malformed files; a broken PDF must be a per-document error.
-    let text = std::panic::catch_unwind(move || pdf_extract::extract_text_from_mem(&owned))
-        .map_err(|_| "the PDF could not be read (malformed file)".to_owned())?
-        .map_err(|e| format!("the PDF could not be read: {e}"))?;
+    // pdf-extract recurses without a depth limit and panics on some files: it runs in a child
+    // process, so a hostile PDF is a per-document error (see `super::pdf`).
+    let text = super::pdf::extract_text(bytes)?;
     let parsed = parse_text(&text);
     if parsed.is_empty() {
         return Err("the PDF contains no extractable text (scanned image?)".to_owned());

@@ -213,12 +213,22 @@ async fn login_is_rate_limited_per_account() {
         assert_eq!(login(&s, "owner@example.eu", "not the password").await.status(), 403);
     }
     let r = login(&s, "owner@example.eu", PASSWORD).await;
-    assert_eq!(r.status(), 429, "even the right password waits once the account is locked for the minute");
+    assert_eq!(r.status(), 429, "the guessing address waits for the minute, even with the right password");
     assert!(r.headers().contains_key("retry-after"));
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "rate_limited");
     // Another account from the same IP still works (per-IP budget is larger).
     assert_eq!(login(&s, "someone@example.eu", "whatever pass").await.status(), 403);
+    // The owner, from another address, is not locked out by someone else's guessing.
+    let owner_laptop =
+        reqwest::Client::builder().local_address(std::net::IpAddr::from([127, 0, 0, 2])).build().unwrap();
+    let r = owner_laptop
+        .post(s.url("/api/auth/login"))
+        .json(&json!({"email": "owner@example.eu", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a correct password from an address without failures signs in");
 }
 
 #[tokio::test]

@@ -36,6 +36,8 @@ impl TestServer {
 
     /// Starts on an existing data dir (for restart tests).
     pub async fn start_in(dir: tempfile::TempDir, config: Config, durable: bool) -> TestServer {
+        // PDFs are read by a child process: the built `baton` binary.
+        baton::knowledge::pdf::set_helper(env!("CARGO_BIN_EXE_baton"));
         let state = AppState::new(config.clone(), durable).expect("state");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let running = server::start(state, config.addr, async move {
