@@ -53,13 +53,16 @@ async fn new_visitor(s: &TestServer) -> String {
     v["token"].as_str().unwrap().to_owned()
 }
 
+/// The request that ends a member's session, given the member.
+type SessionEnd = Box<dyn Fn(&Member) -> (Method, String, Value)>;
+
 #[tokio::test]
 async fn an_inbox_stream_ends_when_its_session_ends() {
     let s = TestServer::start().await;
     let o = owner(&s).await;
     let visitor = new_visitor(&s).await;
     // How each agent's session ends.
-    let ends: [(&str, Box<dyn Fn(&Member) -> (Method, String, Value)>); 4] = [
+    let ends: [(&str, SessionEnd); 4] = [
         ("logged out", Box::new(|_: &Member| (Method::POST, "/api/auth/logout".into(), json!({})))),
         (
             "logged out everywhere",
