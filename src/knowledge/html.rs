@@ -148,6 +148,10 @@ fn walk(root: ElementRef) -> Vec<super::block::Section> {
                     Node::Element(e) => {
                         let o = if skipping > 0 {
                             Opened::Skipped
+                        } else if open.len() >= MAX_DEPTH {
+                            // Too deep to be real structure: keep the words, drop the shape
+                            // (and do no per-element work: a hostile page has millions).
+                            Opened::Nothing
                         } else {
                             open_element(e, open.len(), &mut sink, &mut pre, &mut heading_text)
                         };

@@ -189,6 +189,9 @@ fn prepare_markdown(body: &str) -> String {
                 })
             });
         if let Some((open, kind, title)) = note {
+            if open && notes >= super::block::MAX_NESTING {
+                continue;
+            }
             if open {
                 prose.push_str(&quote);
                 prose.push_str(&format!("\n{quote}> {NOTE_OPEN}{kind}|{}\n{quote}>\n", clean_inline(&title)));

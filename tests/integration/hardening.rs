@@ -348,7 +348,8 @@ fn generated_html_markdown_and_text_never_crash_a_parser() {
         .spawn(|| {
             let mut g = Gen::new(0x5eed_0001);
             let started = Instant::now();
-            for case in 0..60 {
+            // Each case can hold a million nested elements; in a debug build eight of them take about 90 s.
+            for case in 0..8 {
                 let html = random_html(&mut g);
                 let _ = parse(Format::Html, html.as_bytes(), "x");
                 let md = random_markdown(&mut g);
