@@ -272,7 +272,9 @@ pub fn print_source(s: &SourceStatus) {
 /// `baton eval`.
 pub async fn run(config: &Config, args: EvalArgs) -> anyhow::Result<()> {
     if let (Some(triggers), None) = (&args.triggers, &args.questions) {
-        return crate::handoff::eval::run(config, triggers, args.json).await.map(|_| ());
+        return crate::handoff::eval::run(config, triggers, args.json, args.features.as_deref())
+            .await
+            .map(|_| ());
     }
     let (Some(corpus), Some(questions)) = (&args.corpus, &args.questions) else {
         anyhow::bail!("give --corpus DIR and --questions FILE");

@@ -134,29 +134,62 @@ pub async fn evaluate(embedder: &Embedder, cfg: &HandoffConfig, messages: Vec<La
             None
         }
     };
+    let texts: Vec<String> = messages.iter().map(|m| m.text.clone()).collect();
     let vectors = match &index {
-        Some(_) => embedder
-            .embed(messages.iter().map(|m| m.text.clone()).collect(), crate::embed::Kind::Query)
-            .await
-            .ok(),
+        Some(_) => classify::embed_messages(embedder, &texts).await.ok(),
         None => None,
     };
     let rows: Vec<(Labelled, Vec<Finding>)> = messages
         .into_iter()
         .enumerate()
         .map(|(i, m)| {
-            let q = vectors.as_ref().and_then(|v| v.get(i)).map(|v| v.as_slice());
-            let f = classify::classify(&m.text, q, index.as_deref(), cfg);
+            let v = vectors
+                .as_ref()
+                .and_then(|v| v.get(i))
+                .map(|(w, s)| classify::Vectors { whole: w, segments: s });
+            let f = classify::classify(&m.text, v, index.as_deref(), cfg);
             (m, f)
         })
         .collect();
     score(&rows)
 }
 
-/// `baton eval --triggers FILE [--json]`.
-pub async fn run(config: &Config, path: &Path, json: bool) -> anyhow::Result<Report> {
+/// Writes, per message, what the learned heads see: the message vector, its clauses' vectors
+/// and the lexicon cues (JSON lines, for `benches/triggers/train.py`).
+pub async fn dump_features(
+    embedder: &Embedder,
+    cfg: &HandoffConfig,
+    messages: &[Labelled],
+    out: &Path,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);
+    let texts: Vec<String> = messages.iter().map(|m| m.text.clone()).collect();
+    let vectors = classify::embed_messages(embedder, &texts).await?;
+    for (m, (whole, segments)) in messages.iter().zip(vectors) {
+        let cues: Vec<serde_json::Value> = super::lexicon::cues(&m.text, &cfg.topics)
+            .into_iter()
+            .map(|c| serde_json::json!({"label": c.label, "name": c.name, "strong": c.strong}))
+            .collect();
+        let line = serde_json::json!({"text": m.text, "vector": whole, "segments": segments, "cues": cues});
+        writeln!(f, "{line}")?;
+    }
+    f.flush()?;
+    Ok(())
+}
+
+/// `baton eval --triggers FILE [--json] [--features OUT]`.
+pub async fn run(
+    config: &Config,
+    path: &Path,
+    json: bool,
+    features: Option<&Path>,
+) -> anyhow::Result<Report> {
     let messages = read(path)?;
     let embedder = Embedder::load_default(config.limits.embed_queue)?;
+    if let Some(out) = features {
+        dump_features(&embedder, &config.handoff, &messages, out).await?;
+    }
     let report = evaluate(&embedder, &config.handoff, messages).await;
     for m in &report.misses {
         println!("miss {m}");

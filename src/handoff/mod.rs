@@ -24,6 +24,7 @@
 
 pub mod classify;
 pub mod eval;
+pub mod head;
 pub mod hours;
 pub mod lexicon;
 pub mod notify;
