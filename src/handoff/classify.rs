@@ -1,19 +1,20 @@
 //! The message classifier behind the `human_request`, `sensitive` and `frustration` triggers.
 //!
-//! Two kinds of evidence, combined per label:
+//! Three kinds of evidence, combined per label:
 //!
-//! 1. **Exemplars and a margin.** The message is embedded (multilingual-e5-small, `query:`) and
-//!    compared with exemplar phrases per label (`defaults.toml` plus admin topics) and with a
-//!    `neutral` set of ordinary questions, including ones that mention billing, passwords or
-//!    humans without asking for a person. A label's score is the mean cosine of its two nearest
-//!    exemplars minus that of the two nearest neutral ones. Because the neutral set holds the
-//!    look-alikes, "How do I reset my password?" sits closer to neutral than to account access.
-//!    The label fires when the score clears its margin (`[handoff] *_margin`).
+//! 1. **Learned heads** ([`super::head`]): a calibrated logistic head per label over the
+//!    message's e5 vector (multilingual-e5-small, `query:`), and over each clause of a long
+//!    message, trained on a labelled multilingual set (`benches/triggers/`). A label fires when
+//!    its probability clears the head's threshold; a sensitive message gets its topic from the
+//!    topic head, and the nearest kind ("asked for a call", "describes an account takeover")
+//!    gives the reason agents read.
 //! 2. **Small multilingual lexicons** ([`super::lexicon`]): a short request that is just a
 //!    person noun ("human", "Mensch bitte", "humano"), a talk/connect verb with a person noun,
-//!    topic keywords, anger cues (shouting in capitals, `!!!`, insults). A short request or an
-//!    anger cue fires on its own; other cues lower the margin to `cue_margin`, so they only count
-//!    when the message is also at least as close to the label as to ordinary questions.
+//!    topic keywords, anger cues (shouting in capitals, `!!!`, insults). A strong cue fires on
+//!    its own; a weak cue lowers the head's threshold to its `cue_threshold`.
+//! 3. **Exemplars and a margin** for topics an admin adds (and for everything when the heads
+//!    are missing): the mean cosine of the two nearest exemplars minus that of the two nearest
+//!    `neutral` questions must clear `[handoff] *_margin`.
 //!
 //! Exemplars are embedded once, lazily, and cached; the cache key is the topic configuration,
 //! so an admin adding a topic rebuilds it. When the model is unavailable the lexicon alone

@@ -3,8 +3,10 @@
 //! [`after_visitor_message`] is the pipeline every visitor message goes through once it is
 //! stored:
 //!
-//! 1. **Triggers.** The classifier ([`classify`]) looks for a request for a person, a sensitive
-//!    topic and frustration; the conversation is checked for loops (the visitor asking the same
+//! 1. **Triggers.** The classifier ([`classify`]: learned heads over the message's e5 vector
+//!    ([`head`]) plus lexicons) looks for a request for a person, a sensitive topic and
+//!    frustration; the thread is read for pings while waiting, unsure answers in a row and a
+//!    bad rating followed by a message ([`signals`]), for loops (the visitor asking the same
 //!    thing again, by embedding similarity) and answers rated unhelpful; then admin rules
 //!    ([`rules`]) may hand off, route to a team, suppress handoff or reply with a fixed text.
 //!    Every switch and threshold is in `[handoff]`.
@@ -30,6 +32,7 @@ pub mod lexicon;
 pub mod notify;
 pub mod presence;
 pub mod rules;
+pub mod signals;
 pub mod timing;
 
 use chrono::Utc;
@@ -185,6 +188,25 @@ pub async fn decide(state: &AppState, conv: &Conversation, msg: &Message) -> Res
             signal: Signal { trigger: f.trigger, topic: f.topic, reason: f.reason, team: String::new() },
             evidence: f.evidence,
         }));
+    }
+    let history = conversation::messages_after(&state.store, &conv.id, msg.seq.saturating_sub(40))?;
+    for s in signals::signals(&history, msg) {
+        let on = match s.trigger {
+            Trigger::HumanRequest => h.human_request,
+            Trigger::Frustration => h.frustration,
+            _ => true,
+        };
+        if on && !fired.iter().any(|f| f.signal.trigger == s.trigger) {
+            fired.push(Fired {
+                signal: Signal {
+                    trigger: s.trigger,
+                    topic: String::new(),
+                    reason: s.reason,
+                    team: String::new(),
+                },
+                evidence: s.evidence.to_owned(),
+            });
+        }
     }
     if h.frustration && !fired.iter().any(|f| f.signal.trigger == Trigger::Frustration) {
         if let Some(f) = conversation_frustration(state, conv, msg, qvec.as_deref()).await? {
