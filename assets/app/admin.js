@@ -329,19 +329,41 @@ async function handoff(body) {
   drawTopics();
   drawRules();
 
+  // Try a message: which triggers fire, and why (uses the saved settings).
+  const tryText = el('textarea', { rows: 2, placeholder: 'e.g. can someone from billing call me? I was charged twice', 'aria-label': 'Message to try' });
+  const tryOut = el('div', { class: 'adm-try', 'aria-live': 'polite' });
+  const tryMsgs = el('div');
+  const tryNote = notice(tryMsgs);
+  const tryIt = async () => {
+    tryNote.clear();
+    try {
+      const r = await call('POST', '/admin/handoff/test', { text: tryText.value });
+      const verdict = r.hands_off ? 'Hands off to the team.' : (r.suppressed_by ? `A rule (“${r.suppressed_by}”) stops the handoff.` : 'No handoff: the AI answers.');
+      tryOut.replaceChildren(
+        el('p', { class: r.hands_off ? 'adm-try-yes' : 'adm-try-no' }, el('strong', {}, verdict)),
+        r.fired.length ? el('ul', {}, ...r.fired.map((f) => el('li', {},
+          el('strong', {}, f.trigger.replaceAll('_', ' ') + (f.topic ? ` (${f.topic.replaceAll('_', ' ')})` : '')), ': ', f.reason, ' ',
+          el('code', {}, f.evidence)))) : el('p', { class: 'adm-hint' }, 'Nothing fired.'),
+        r.reply ? el('p', {}, 'Fixed reply: ', r.reply) : '',
+        r.probabilities.length ? el('p', { class: 'adm-hint' }, 'Model: ', r.probabilities.map((p) =>
+          `${p.trigger.replaceAll('_', ' ')} ${Math.round(p.probability * 100)}% (fires at ${Math.round(p.threshold * 100)}%)`).join(' · ')) : '');
+    } catch (e) { tryNote.err(e); }
+  };
+  tryText.addEventListener('keydown', (e) => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); tryIt(); } });
+
   body.append(
     card('Triggers', el('p', { class: 'adm-hint' }, 'The widget always shows “Talk to the team”; these hand off automatically.'), ...toggles,
       el('div', { class: 'adm-grid' },
         num('unsure_streak', 'Unsure answers in a row', '1 = hand off at the first unsure answer'),
         num('unhelpful_ratings', '“Not helpful” ratings', '0 = off'),
-        num('human_request_margin', 'Person request margin', 'Higher = fewer handoffs', 0.01),
-        num('sensitive_margin', 'Sensitive topic margin', '', 0.01),
-        num('frustration_margin', 'Frustration margin', '', 0.01),
+        num('sensitive_margin', 'Your topics: example margin', 'Higher = fewer handoffs on the topics you add', 0.01),
         num('loop_similarity', 'Repeated question similarity', '0..1', 0.01),
         num('email_after_secs', 'Offer email after (seconds away)', ''))),
     card('Sensitive topics', topicsBox, el('div', { class: 'adm-row' }, newTopic, addTopic)),
     card('Rules', el('p', { class: 'adm-hint' }, 'Checked in order; the first matching rule decides.'), rulesBox,
       el('button', { type: 'button', onclick: () => { h.rule.push({ name: '', enabled: true, when: {}, action: 'hand_off', team: '', reply: '' }); drawRules(); } }, 'Add rule')),
+    card('Try a message', el('p', { class: 'adm-hint' }, 'Type a message as a visitor would; see which triggers fire and why. Uses the saved settings.'),
+      tryText, el('button', { type: 'button', onclick: tryIt }, 'Try it'), tryMsgs, tryOut),
     el('div', { class: 'adm-save' }, el('button', { type: 'button', class: 'primary', onclick: async () => {
       try { await call('PUT', '/admin/settings/handoff', h); note.ok('Handoff settings saved.'); } catch (e) { note.err(e); }
     } }, 'Save handoff settings'), out));

@@ -307,6 +307,34 @@ pub struct Message {
     pub client_id: String,
 }
 
+impl Conversation {
+    /// A new conversation with the AI, nothing said yet.
+    pub fn blank(visitor: VisitorId, context: VisitorContext, now: DateTime<Utc>) -> Conversation {
+        Conversation {
+            id: ConversationId::random(),
+            visitor,
+            state: State::Bot,
+            created_at: now,
+            updated_at: now,
+            last_seq: 0,
+            assignee: None,
+            assignee_name: String::new(),
+            team: String::new(),
+            context,
+            handoff: None,
+            follow_up: None,
+            csat: None,
+            waiting_since: None,
+            first_human_reply_at: None,
+            resolved_at: None,
+            ai_turns: 0,
+            unsure_streak: 0,
+            preview: String::new(),
+            visitor_seen_at: Some(now),
+        }
+    }
+}
+
 impl Message {
     /// Whether the visitor may see this message (private notes are for agents only).
     pub fn visible_to_visitor(&self) -> bool {
@@ -396,28 +424,7 @@ pub fn open_for_visitor(
             }
         }
         let now = Utc::now();
-        let conv = Conversation {
-            id: ConversationId::random(),
-            visitor: visitor.id.clone(),
-            state: State::Bot,
-            created_at: now,
-            updated_at: now,
-            last_seq: 0,
-            assignee: None,
-            assignee_name: String::new(),
-            team: String::new(),
-            context,
-            handoff: None,
-            follow_up: None,
-            csat: None,
-            waiting_since: None,
-            first_human_reply_at: None,
-            resolved_at: None,
-            ai_turns: 0,
-            unsure_streak: 0,
-            preview: String::new(),
-            visitor_seen_at: Some(now),
-        };
+        let conv = Conversation::blank(visitor.id.clone(), context, now);
         if let Some(old) = visitor.conversation.replace(conv.id.clone()) {
             visitor.history.push(old);
         }

@@ -425,6 +425,48 @@ fn sensitive(
     best
 }
 
+/// A learned head's view of a message, for the console's test box.
+#[derive(Debug, Clone, serde::Serialize, poem_openapi::Object)]
+pub struct Probability {
+    pub trigger: String,
+    /// Calibrated probability (best of the message and its clauses).
+    pub probability: f32,
+    /// Fires at or above this; with a weak lexicon cue at or above `cue_threshold`.
+    pub threshold: f32,
+    pub cue_threshold: f32,
+}
+
+/// [`classify_text`] plus the heads' probabilities.
+pub async fn classify_explained(
+    classifier: &Classifier,
+    embedder: &Embedder,
+    text: &str,
+    cfg: &HandoffConfig,
+) -> (Vec<Finding>, Vec<Probability>) {
+    let index = classifier.index(embedder, cfg).await.ok();
+    let vectors = match &index {
+        Some(_) => embed_message(embedder, text).await.ok(),
+        None => None,
+    };
+    let v = vectors.as_ref().map(|(w, s)| Vectors { whole: w, segments: s });
+    let mut probs = Vec::new();
+    if let (Some(h), Some(v)) = (head::shipped(), v) {
+        for (name, head) in [
+            ("human_request", &h.human_request),
+            ("sensitive", &h.sensitive),
+            ("frustration", &h.frustration),
+        ] {
+            probs.push(Probability {
+                trigger: name.to_owned(),
+                probability: head_score(head, v).0,
+                threshold: head.threshold,
+                cue_threshold: head.cue_threshold,
+            });
+        }
+    }
+    (classify(text, v, index.as_deref(), cfg), probs)
+}
+
 /// Embeds a message and its clauses in one call: `(whole, clauses)`.
 pub async fn embed_message(
     embedder: &Embedder,

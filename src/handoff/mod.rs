@@ -45,7 +45,7 @@ use crate::conversation::{
 };
 use crate::error::{Error, Result};
 use crate::hub::HubEvent;
-use crate::ids::ConversationId;
+use crate::ids::{ConversationId, VisitorId};
 use crate::state::AppState;
 use crate::store::{self, CONVERSATIONS, MESSAGES};
 use redb::ReadableTable;
@@ -213,6 +213,17 @@ pub async fn decide(state: &AppState, conv: &Conversation, msg: &Message) -> Res
             fired.push(f);
         }
     }
+    Ok(apply_rules(&cfg, conv, text, fired))
+}
+
+/// Admin rules over what fired: a rule may hand off (to a team), suppress handoff or reply.
+fn apply_rules(
+    cfg: &crate::config::Config,
+    conv: &Conversation,
+    text: &str,
+    mut fired: Vec<Fired>,
+) -> Decision {
+    let h = &cfg.handoff;
     let mut decision = Decision::default();
     if h.rules && !h.rule.is_empty() {
         let schedule = hours::Schedule::for_team(&cfg.hours, &conv.team);
@@ -252,7 +263,69 @@ pub async fn decide(state: &AppState, conv: &Conversation, msg: &Message) -> Res
     }
     fired.sort_by_key(|f| priority(f.signal.trigger));
     decision.fired = fired;
-    Ok(decision)
+    decision
+}
+
+/// What the console's test box shows for a message typed by an admin.
+#[derive(Debug, Clone, Serialize, poem_openapi::Object)]
+pub struct TriggerTest {
+    /// Triggers that fired, the one that would hand off first.
+    pub fired: Vec<TriggerTestHit>,
+    /// Whether this message would hand a new conversation to the team.
+    pub hands_off: bool,
+    /// The rule that suppressed handoff, if any.
+    pub suppressed_by: Option<String>,
+    /// A rule's fixed reply, if one matched.
+    pub reply: Option<String>,
+    /// The learned heads' probabilities and thresholds (empty without the model).
+    pub probabilities: Vec<classify::Probability>,
+}
+
+#[derive(Debug, Clone, Serialize, poem_openapi::Object)]
+pub struct TriggerTestHit {
+    pub trigger: String,
+    pub topic: String,
+    pub reason: String,
+    /// `model`, `lexicon:<cue>`, `model+lexicon:<cue>`, `embedding`, `rule:<name>`…
+    pub evidence: String,
+}
+
+/// Runs a message through the classifier and the admin rules as if it opened a new
+/// conversation (thread signals need a thread, so they are not shown). Changes nothing.
+pub async fn test_message(state: &AppState, text: &str) -> Result<TriggerTest> {
+    let cfg = state.config();
+    let h = &cfg.handoff;
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 4000 {
+        return Err(Error::InvalidInput("type a message of 1 to 4000 characters".into()));
+    }
+    let (findings, probabilities) =
+        classify::classify_explained(&state.handoff.classifier, &state.embedder, text, h).await;
+    let fired: Vec<Fired> = findings
+        .into_iter()
+        .map(|f| Fired {
+            signal: Signal { trigger: f.trigger, topic: f.topic, reason: f.reason, team: String::new() },
+            evidence: f.evidence,
+        })
+        .collect();
+    let conv = Conversation::blank(VisitorId::random(), Default::default(), Utc::now());
+    let d = apply_rules(&cfg, &conv, text, fired);
+    Ok(TriggerTest {
+        hands_off: d.handoff().is_some(),
+        fired: d
+            .fired
+            .iter()
+            .map(|f| TriggerTestHit {
+                trigger: f.signal.trigger.as_str().to_owned(),
+                topic: f.signal.topic.clone(),
+                reason: f.signal.reason.clone(),
+                evidence: f.evidence.clone(),
+            })
+            .collect(),
+        suppressed_by: d.suppressed_by,
+        reply: d.reply,
+        probabilities,
+    })
 }
 
 /// Loops (the same question again) and answers rated unhelpful.

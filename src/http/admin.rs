@@ -43,6 +43,12 @@ pub struct UploadForm {
 }
 
 #[derive(Debug, Object)]
+pub struct TriggerTestRequest {
+    /// A message as a visitor would type it.
+    pub text: String,
+}
+
+#[derive(Debug, Object)]
 pub struct Swept {
     pub deleted: u32,
 }
@@ -243,6 +249,18 @@ impl AdminApi {
         body: Json<serde_json::Value>,
     ) -> poem::Result<Json<SettingsView>> {
         Ok(Json(settings::update_handoff(&state, body.0)?))
+    }
+
+    /// Tries a message against the triggers and rules (changes nothing): which triggers fire
+    /// and why, and whether a new conversation would be handed off.
+    #[oai(path = "/handoff/test", method = "post")]
+    async fn test_handoff(
+        &self,
+        _auth: AdminAuth,
+        state: Data<&AppState>,
+        body: Json<TriggerTestRequest>,
+    ) -> poem::Result<Json<crate::handoff::TriggerTest>> {
+        Ok(Json(crate::handoff::test_message(&state, &body.0.text).await?))
     }
 
     /// Support hours, holidays and team schedules: the `[hours]` section as JSON.
