@@ -272,8 +272,8 @@ fn contains_word(haystack: &str, needle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversation::{PageRef, State, VisitorContext};
-    use crate::ids::{ConversationId, VisitorId};
+    use crate::conversation::{PageRef, VisitorContext};
+    use crate::ids::VisitorId;
 
     fn conv() -> Conversation {
         let now = Utc::now();
@@ -281,26 +281,9 @@ mod tests {
         context.attributes.insert("plan".into(), serde_json::json!("Enterprise"));
         context.pages.push(PageRef { url: "https://shop.example/pricing".into(), title: String::new() });
         Conversation {
-            id: ConversationId::random(),
-            visitor: VisitorId::random(),
-            state: State::Bot,
-            created_at: now,
-            updated_at: now,
-            last_seq: 0,
-            assignee: None,
-            assignee_name: String::new(),
-            team: String::new(),
-            context,
-            handoff: None,
-            follow_up: None,
-            csat: None,
-            waiting_since: None,
-            first_human_reply_at: None,
-            resolved_at: None,
             ai_turns: 2,
-            unsure_streak: 0,
-            preview: String::new(),
             visitor_seen_at: None,
+            ..Conversation::blank(VisitorId::random(), context, now)
         }
     }
 

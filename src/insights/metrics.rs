@@ -392,7 +392,7 @@ pub fn to_csv(m: &Metrics) -> String {
 mod tests {
     use super::*;
     use crate::answer::Answer;
-    use crate::conversation::{AnswerBody, Csat, EventBody, Handoff, State, TextBody, VisitorContext};
+    use crate::conversation::{AnswerBody, Csat, EventBody, Handoff, TextBody, VisitorContext};
     use crate::ids::{ConversationId, UserId, VisitorId};
 
     fn t0() -> DateTime<Utc> {
@@ -409,25 +409,8 @@ mod tests {
                 t: Thread {
                     conversation: Conversation {
                         id: ConversationId::from(id),
-                        visitor: VisitorId::from("v"),
-                        state: State::Bot,
-                        created_at: created,
-                        updated_at: created,
-                        last_seq: 0,
-                        assignee: None,
-                        assignee_name: String::new(),
-                        team: String::new(),
-                        context: VisitorContext::default(),
-                        handoff: None,
-                        follow_up: None,
-                        csat: None,
-                        waiting_since: None,
-                        first_human_reply_at: None,
-                        resolved_at: None,
-                        ai_turns: 0,
-                        unsure_streak: 0,
-                        preview: String::new(),
                         visitor_seen_at: None,
+                        ..Conversation::blank(VisitorId::from("v"), VisitorContext::default(), created)
                     },
                     messages: Vec::new(),
                 },
