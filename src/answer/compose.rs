@@ -70,6 +70,11 @@ const UI_MARGIN: f32 = 0.1;
 const META_PENALTY: f32 = 0.05;
 const SHORT_PENALTY: f32 = 0.03;
 
+/// Chunks of a whole document the composer may read (a long page's tail is left out).
+pub const WHOLE_DOC_CHUNKS: usize = 24;
+/// How many of the best documents are read whole.
+const WHOLE_DOCS: usize = 1;
+
 /// What the composer reads besides the retrieval results.
 pub struct Context<'a> {
     /// Analyzed terms of a text (as the index sees them).
@@ -78,6 +83,9 @@ pub struct Context<'a> {
     pub idf: &'a dyn Fn(&str) -> f32,
     /// Block vectors of candidate chunks ([`candidate_chunks`]), by chunk id.
     pub block_vectors: &'a HashMap<u64, Vec<Vec<f32>>>,
+    /// The other chunks of the best documents ([`whole_documents`]), not among the hits, as
+    /// hits with their cosine only; their blocks are scored like the retrieved ones.
+    pub whole: &'a [Hit],
     /// The chunk after a chunk in its document (a lead-in at a chunk's end continues there).
     pub next_chunk: &'a dyn Fn(u64) -> Option<std::sync::Arc<crate::knowledge::Chunk>>,
     /// The knowledge base's language.
@@ -162,6 +170,11 @@ pub fn candidate_chunks(results: &Results) -> Vec<u64> {
     out
 }
 
+/// The documents whose every chunk the composer may quote: the best cited ones.
+pub fn whole_documents(results: &Results) -> Vec<crate::ids::DocumentId> {
+    doc_hits(results).iter().take(WHOLE_DOCS).map(|d| d.best.doc.id.clone()).collect()
+}
+
 /// A block that may be quoted, with its score.
 struct Unit<'a> {
     doc: usize,
@@ -173,23 +186,23 @@ struct Unit<'a> {
 }
 
 /// Builds the answer for `question` from retrieval results.
-pub fn compose(
+pub fn compose<'a>(
     question: &str,
-    results: &Results,
+    results: &'a Results,
     threshold: f32,
     max_citations: usize,
-    ctx: &Context,
+    ctx: &Context<'a>,
 ) -> Answer {
     compose_explained(question, results, threshold, max_citations, ctx).0
 }
 
 /// [`compose`], with the features its confidence was computed from.
-pub fn compose_explained(
+pub fn compose_explained<'a>(
     question: &str,
-    results: &Results,
+    results: &'a Results,
     threshold: f32,
     max_citations: usize,
-    ctx: &Context,
+    ctx: &Context<'a>,
 ) -> (Answer, Features) {
     let lang = detect(&words(question));
     let mut features = Features::from_results(results);
@@ -298,7 +311,7 @@ fn score_units<'a>(
     results: &'a Results,
     cited: &[&DocHit<'a>],
     qterms: &[(String, f32)],
-    ctx: &Context,
+    ctx: &Context<'a>,
 ) -> Vec<Unit<'a>> {
     let top = cited.first().map_or(1.0, |d| doc_score(d)).max(1e-6);
     let howto = is_howto(question);
@@ -306,7 +319,9 @@ fn score_units<'a>(
     let mut units = Vec::new();
     for (di, d) in cited.iter().enumerate().take(CANDIDATE_DOCS) {
         let rel = doc_score(d) / top;
-        for hit in results.hits.iter().filter(|h| h.doc.id == d.best.doc.id).take(CHUNKS_PER_DOC) {
+        let retrieved = results.hits.iter().filter(|h| h.doc.id == d.best.doc.id).take(CHUNKS_PER_DOC);
+        let rest = ctx.whole.iter().filter(|h| h.doc.id == d.best.doc.id);
+        for hit in retrieved.chain(rest) {
             let blocks = std::rc::Rc::new(hit.chunk.blocks());
             let vectors = ctx.block_vectors.get(&hit.chunk.id.0);
             for (i, b) in blocks.iter().enumerate() {

@@ -12,8 +12,8 @@ mod lang;
 use serde::{Deserialize, Serialize};
 
 pub use compose::{
-    candidate_chunks, compose, compose_explained, confidence, is_meta, parts, plain_text, Context, Features,
-    MAX_CHARS,
+    candidate_chunks, compose, compose_explained, confidence, is_meta, parts, plain_text, whole_documents,
+    Context, Features, MAX_CHARS, WHOLE_DOC_CHUNKS,
 };
 
 use crate::ids::DocumentId;

@@ -144,6 +144,25 @@ impl Index {
         self.entries.get(&next.0).map(|e| e.chunk.clone())
     }
 
+    /// Every chunk of a document as a hit with only its cosine to `qvec` (no lexical score):
+    /// what the composer may quote besides the retrieved passages.
+    pub fn document_hits(&self, id: &DocumentId, qvec: &[f32], limit: usize) -> Vec<Hit> {
+        let Some(doc) = self.docs.get(id) else { return Vec::new() };
+        doc.chunks
+            .iter()
+            .take(limit)
+            .filter_map(|c| self.entries.get(&c.0))
+            .map(|e| Hit {
+                chunk: e.chunk.clone(),
+                doc: doc.clone(),
+                cosine: if qvec.len() == e.vector.len() { dot(qvec, &e.vector) } else { 0.0 },
+                bm25: 0.0,
+                score: 0.0,
+                coverage: 0.0,
+            })
+            .collect()
+    }
+
     pub fn document(&self, id: &DocumentId) -> Option<Arc<Document>> {
         self.docs.get(id).cloned()
     }

@@ -266,12 +266,24 @@ impl Knowledge {
         threshold: f32,
         max_citations: usize,
     ) -> Result<(Answer, crate::answer::Features)> {
-        let ids = crate::answer::candidate_chunks(results);
+        let mut ids = crate::answer::candidate_chunks(results);
+        // The whole of the best page may be quoted: the menu path is often in another section
+        // than the passage retrieval found.
+        let whole: Vec<index::Hit> = {
+            let ix = self.inner.index.read();
+            crate::answer::whole_documents(results)
+                .iter()
+                .flat_map(|d| ix.document_hits(d, &results.query, crate::answer::WHOLE_DOC_CHUNKS))
+                .filter(|h| !ids.contains(&h.chunk.id.0))
+                .collect()
+        };
+        ids.extend(whole.iter().map(|h| h.chunk.id.0));
         let vectors = self.block_vectors(&ids)?;
         let ctx = crate::answer::Context {
             terms: &|t| self.terms(t),
             idf: &|t| self.inner.index.read().term_idf(t),
             block_vectors: &vectors,
+            whole: &whole,
             next_chunk: &|id| self.inner.index.read().next_chunk(id),
             docs_lang: self.inner.index.read().dominant_lang(),
         };
