@@ -352,10 +352,17 @@ fn score_units<'a>(
     units
 }
 
-/// A question about how to do something or where something is.
+/// A question about how to do something, where something is, or whether the visitor can do
+/// it ("Can I make my dashboard public?" wants the setting, not only "yes").
 fn is_howto(q: &str) -> bool {
     static HOW: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b(?:how|where|wie|wo|comment|où|cómo|como|dónde|donde|come|dove|hoe|waar|hur|var|jak|gdzie|hvordan|hvor)\b")
+        Regex::new(
+            r"(?ix)\b(?:how|where|wie|wo|comment|où|cómo|como|dónde|donde|come|dove|hoe|waar|hur|var|jak|gdzie|hvordan|hvor)\b
+            | ^\s*(?:can|could|may)\s+(?:i|we)\b | \bis\s+(?:it|there\s+a\s+way)\s+(?:possible\s+)?to\b
+            | ^\s*(?:kann|darf)\s+(?:ich|man)\b | ^\s*(?:est-ce\s+que\s+je\s+peux|puis-je|peut-on)\b
+            | ^\s*(?:¿\s*)?(?:puedo|se\s+puede|podemos)\b | ^\s*(?:posso|si\s+può|possiamo)\b
+            | ^\s*(?:kan|mag)\s+(?:ik|je|we|jag|vi|man)\b | ^\s*(?:czy\s+(?:mogę|można))\b | ^\s*(?:posso|pode-se|podemos)\b",
+        )
             .expect("regex")
     });
     HOW.is_match(q)
