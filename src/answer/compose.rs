@@ -69,6 +69,10 @@ const UI_MARGIN: f32 = 0.1;
 /// Held back: meta sentences and fragments.
 const META_PENALTY: f32 = 0.05;
 const SHORT_PENALTY: f32 = 0.03;
+/// Held back a little: a callout is an aside, rarely the whole answer on its own.
+const NOTE_PENALTY: f32 = 0.03;
+/// A quote shorter than this is completed with the blocks that follow it in its section.
+const SHORT_ANSWER: usize = 300;
 
 /// Chunks of a whole document the composer may read (a long page's tail is left out).
 pub const WHOLE_DOC_CHUNKS: usize = 24;
@@ -342,6 +346,9 @@ fn score_units<'a>(
                 if matches!(b, Block::Code { .. }) {
                     score -= CODE_PENALTY;
                 }
+                if matches!(b, Block::Note { .. }) {
+                    score -= NOTE_PENALTY;
+                }
                 if howto && (matches!(b, Block::List { ordered: true, .. }) || names_ui(b)) {
                     score += HOWTO_BONUS;
                 }
@@ -441,7 +448,28 @@ fn quote(
     };
     take(b, &mut out, &mut picked);
     let chars = |out: &[AnswerBlock]| out.iter().map(|x| x.chars()).sum::<usize>();
-    continue_lead_in(b, &mut out, ctx);
+    let continued = continue_lead_in(b, &mut out, ctx);
+    // Too short to act on: the blocks that follow in the same section complete the thought.
+    if continued.is_none() {
+        let mut next = standalone(&b.blocks, b.index).into_iter().max().unwrap_or(b.index) + 1;
+        while chars(&out) < SHORT_ANSWER && next < b.blocks.len() {
+            let group = standalone(&b.blocks, next);
+            let skip = is_meta(&b.blocks[next].plain())
+                || (matches!(b.blocks[next], Block::Code { .. }) && group.len() == 1);
+            if !skip {
+                for i in &group {
+                    if picked.contains(&(b.hit.chunk.id.0 as usize, *i)) {
+                        continue;
+                    }
+                    picked.push((b.hit.chunk.id.0 as usize, *i));
+                    out.push(AnswerBlock::from_block(&b.blocks[*i], n));
+                }
+            }
+            next = group.into_iter().max().unwrap_or(next) + 1;
+        }
+    }
+    let last_chunk = continued.as_deref().unwrap_or(b.hit.chunk.as_ref());
+    continue_steps(last_chunk, b.doc, &mut out, ctx);
 
     // A close runner-up from the same page adds what the best block leaves out.
     let covered = |out: &[AnswerBlock]| {
@@ -512,12 +540,17 @@ fn quote(
 
 /// A lead-in at the end of its chunk ("Here's how:" before a "Step 1" heading): what it
 /// introduces starts the next chunk of the page.
-fn continue_lead_in(u: &Unit, out: &mut Vec<AnswerBlock>, ctx: &Context) {
+/// Returns the chunk it continued into.
+fn continue_lead_in(
+    u: &Unit,
+    out: &mut Vec<AnswerBlock>,
+    ctx: &Context,
+) -> Option<std::sync::Arc<crate::knowledge::Chunk>> {
     let last = standalone(&u.blocks, u.index).into_iter().max().unwrap_or(u.index);
     if last + 1 != u.blocks.len() || !u.blocks[last].is_lead_in() {
-        return;
+        return None;
     }
-    let Some(next) = (ctx.next_chunk)(u.hit.chunk.id.0) else { return };
+    let next = (ctx.next_chunk)(u.hit.chunk.id.0)?;
     let n = u.doc as u32 + 1;
     let size = |out: &[AnswerBlock]| out.iter().map(AnswerBlock::chars).sum::<usize>();
     if let Some(h) = next.headings.last().filter(|h| Some(*h) != u.hit.chunk.headings.last()) {
@@ -529,6 +562,45 @@ fn continue_lead_in(u: &Unit, out: &mut Vec<AnswerBlock>, ctx: &Context) {
             break;
         }
         out.push(a);
+    }
+    Some(next)
+}
+
+/// A numbered step heading: "Step 2: Create a goal", "Schritt 2", "Étape 2"…
+fn is_step_heading(h: &str) -> bool {
+    static STEP: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?i)^\s*(?:step|schritt|étape|etape|paso|passo|stap|steg|krok|trin|vaihe|fase)\s*\d+\b")
+            .expect("regex")
+    });
+    STEP.is_match(h)
+}
+
+/// The quote ends in a numbered step section ("Step 1: …"): the following steps come along,
+/// each as its heading and its first block, while they fit. A visitor needs every step.
+fn continue_steps(from: &crate::knowledge::Chunk, doc: usize, out: &mut Vec<AnswerBlock>, ctx: &Context) {
+    if !from.headings.last().is_some_and(|h| is_step_heading(h)) {
+        return;
+    }
+    let n = doc as u32 + 1;
+    let size = |out: &[AnswerBlock]| out.iter().map(AnswerBlock::chars).sum::<usize>();
+    let mut id = from.id.0;
+    let mut heading = from.headings.last().cloned();
+    for _ in 0..6 {
+        let Some(next) = (ctx.next_chunk)(id) else { return };
+        id = next.id.0;
+        let Some(h) = next.headings.last().filter(|h| is_step_heading(h)) else { return };
+        if Some(h) == heading.as_ref() {
+            continue; // the same step, split into several chunks
+        }
+        heading = Some(h.clone());
+        let blocks = next.blocks();
+        let Some(first) = blocks.iter().position(|b| !is_meta(&b.plain())) else { continue };
+        let mut add = vec![AnswerBlock::paragraph(&format!("**{h}**"), n)];
+        add.extend(standalone(&blocks, first).into_iter().map(|i| AnswerBlock::from_block(&blocks[i], n)));
+        if size(out) + add.iter().map(AnswerBlock::chars).sum::<usize>() > MAX_CHARS {
+            return;
+        }
+        out.extend(add);
     }
 }
 
