@@ -92,6 +92,8 @@ pub struct Context<'a> {
     pub whole: &'a [Hit],
     /// The chunk after a chunk in its document (a lead-in at a chunk's end continues there).
     pub next_chunk: &'a dyn Fn(u64) -> Option<std::sync::Arc<crate::knowledge::Chunk>>,
+    /// The chunk before a chunk in its document (a list split across chunks starts there).
+    pub prev_chunk: &'a dyn Fn(u64) -> Option<std::sync::Arc<crate::knowledge::Chunk>>,
     /// The knowledge base's language.
     pub docs_lang: Option<Lang>,
 }
@@ -446,6 +448,10 @@ fn quote(
             }
         }
     };
+    // Steps that continue a list from the previous chunk ("3. …") need the first steps.
+    if let Some(start) = list_start(b, ctx) {
+        out.extend(start);
+    }
     take(b, &mut out, &mut picked);
     let chars = |out: &[AnswerBlock]| out.iter().map(|x| x.chars()).sum::<usize>();
     let continued = continue_lead_in(b, &mut out, ctx);
@@ -564,6 +570,23 @@ fn continue_lead_in(
         out.push(a);
     }
     Some(next)
+}
+
+/// When `u` opens its chunk with an ordered list that does not start at 1, the end of the
+/// previous chunk holds the first steps: that list and its lead-in.
+fn list_start(u: &Unit, ctx: &Context) -> Option<Vec<AnswerBlock>> {
+    let first = standalone(&u.blocks, u.index).into_iter().min()?;
+    if first != 0 || !matches!(u.blocks[0], Block::List { ordered: true, start, .. } if start > 1) {
+        return None;
+    }
+    let prev = (ctx.prev_chunk)(u.hit.chunk.id.0)?;
+    let blocks = prev.blocks();
+    let last = blocks.len().checked_sub(1)?;
+    if !matches!(blocks[last], Block::List { ordered: true, .. }) {
+        return None;
+    }
+    let n = u.doc as u32 + 1;
+    Some(standalone(&blocks, last).into_iter().map(|i| AnswerBlock::from_block(&blocks[i], n)).collect())
 }
 
 /// A numbered step heading: "Step 2: Create a goal", "Schritt 2", "Étape 2"…

@@ -163,6 +163,15 @@ impl Index {
             .collect()
     }
 
+    /// The chunk before a chunk in its document.
+    pub fn prev_chunk(&self, id: u64) -> Option<Arc<Chunk>> {
+        let e = self.entries.get(&id)?;
+        let doc = self.docs.get(&e.chunk.document)?;
+        let pos = doc.chunks.iter().position(|c| c.0 == id)?;
+        let prev = doc.chunks.get(pos.checked_sub(1)?)?;
+        self.entries.get(&prev.0).map(|e| e.chunk.clone())
+    }
+
     pub fn document(&self, id: &DocumentId) -> Option<Arc<Document>> {
         self.docs.get(id).cloned()
     }

@@ -285,6 +285,7 @@ impl Knowledge {
             block_vectors: &vectors,
             whole: &whole,
             next_chunk: &|id| self.inner.index.read().next_chunk(id),
+            prev_chunk: &|id| self.inner.index.read().prev_chunk(id),
             docs_lang: self.inner.index.read().dominant_lang(),
         };
         Ok(crate::answer::compose_explained(question, results, threshold, max_citations, &ctx))
