@@ -473,6 +473,22 @@ fn quote(
             }
             next = group.into_iter().max().unwrap_or(next) + 1;
         }
+        // The section ended: the next one, under its heading.
+        if chars(&out) < SHORT_ANSWER {
+            if let Some(c) = (ctx.next_chunk)(b.hit.chunk.id.0) {
+                let blocks = c.blocks();
+                if let Some(first) = blocks.iter().position(|x| !is_meta(&x.plain()) && x.chars() >= 30) {
+                    if let Some(h) = c.headings.last().filter(|h| Some(*h) != b.hit.chunk.headings.last()) {
+                        out.push(AnswerBlock::paragraph(&format!("**{h}**"), n));
+                    }
+                    out.extend(
+                        standalone(&blocks, first)
+                            .into_iter()
+                            .map(|i| AnswerBlock::from_block(&blocks[i], n)),
+                    );
+                }
+            }
+        }
     }
     let last_chunk = continued.as_deref().unwrap_or(b.hit.chunk.as_ref());
     continue_steps(last_chunk, b.doc, &mut out, ctx);
