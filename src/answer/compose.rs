@@ -455,41 +455,6 @@ fn quote(
     take(b, &mut out, &mut picked);
     let chars = |out: &[AnswerBlock]| out.iter().map(|x| x.chars()).sum::<usize>();
     let continued = continue_lead_in(b, &mut out, ctx);
-    // Too short to act on: the blocks that follow in the same section complete the thought.
-    if continued.is_none() {
-        let mut next = standalone(&b.blocks, b.index).into_iter().max().unwrap_or(b.index) + 1;
-        while chars(&out) < SHORT_ANSWER && next < b.blocks.len() {
-            let group = standalone(&b.blocks, next);
-            let skip = is_meta(&b.blocks[next].plain())
-                || (matches!(b.blocks[next], Block::Code { .. }) && group.len() == 1);
-            if !skip {
-                for i in &group {
-                    if picked.contains(&(b.hit.chunk.id.0 as usize, *i)) {
-                        continue;
-                    }
-                    picked.push((b.hit.chunk.id.0 as usize, *i));
-                    out.push(AnswerBlock::from_block(&b.blocks[*i], n));
-                }
-            }
-            next = group.into_iter().max().unwrap_or(next) + 1;
-        }
-        // The section ended: the next one, under its heading.
-        if chars(&out) < SHORT_ANSWER {
-            if let Some(c) = (ctx.next_chunk)(b.hit.chunk.id.0) {
-                let blocks = c.blocks();
-                if let Some(first) = blocks.iter().position(|x| !is_meta(&x.plain()) && x.chars() >= 30) {
-                    if let Some(h) = c.headings.last().filter(|h| Some(*h) != b.hit.chunk.headings.last()) {
-                        out.push(AnswerBlock::paragraph(&format!("**{h}**"), n));
-                    }
-                    out.extend(
-                        standalone(&blocks, first)
-                            .into_iter()
-                            .map(|i| AnswerBlock::from_block(&blocks[i], n)),
-                    );
-                }
-            }
-        }
-    }
     let last_chunk = continued.as_deref().unwrap_or(b.hit.chunk.as_ref());
     continue_steps(last_chunk, b.doc, &mut out, ctx);
 
@@ -536,6 +501,41 @@ fn quote(
         }
     }
 
+    // Too short to act on: the blocks that follow in the same section complete the thought.
+    if continued.is_none() {
+        let mut next = standalone(&b.blocks, b.index).into_iter().max().unwrap_or(b.index) + 1;
+        while chars(&out) < SHORT_ANSWER && next < b.blocks.len() {
+            let group = standalone(&b.blocks, next);
+            let skip = is_meta(&b.blocks[next].plain())
+                || (matches!(b.blocks[next], Block::Code { .. }) && group.len() == 1);
+            if !skip {
+                for i in &group {
+                    if picked.contains(&(b.hit.chunk.id.0 as usize, *i)) {
+                        continue;
+                    }
+                    picked.push((b.hit.chunk.id.0 as usize, *i));
+                    out.push(AnswerBlock::from_block(&b.blocks[*i], n));
+                }
+            }
+            next = group.into_iter().max().unwrap_or(next) + 1;
+        }
+        // The section ended: the next one, under its heading.
+        if chars(&out) < SHORT_ANSWER {
+            if let Some(c) = (ctx.next_chunk)(b.hit.chunk.id.0) {
+                let blocks = c.blocks();
+                if let Some(first) = blocks.iter().position(|x| !is_meta(&x.plain()) && x.chars() >= 30) {
+                    if let Some(h) = c.headings.last().filter(|h| Some(*h) != b.hit.chunk.headings.last()) {
+                        out.push(AnswerBlock::paragraph(&format!("**{h}**"), n));
+                    }
+                    out.extend(
+                        standalone(&blocks, first)
+                            .into_iter()
+                            .map(|i| AnswerBlock::from_block(&blocks[i], n)),
+                    );
+                }
+            }
+        }
+    }
     // A multi-part question: each part that the quote does not cover gets its own block.
     let parts = parts(question);
     for part in parts.iter().filter(|_| parts.len() > 1) {
