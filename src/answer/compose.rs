@@ -501,8 +501,10 @@ fn quote(
         }
     }
 
-    // Too short to act on: the blocks that follow in the same section complete the thought.
-    if continued.is_none() {
+    // Too short to act on (and no steps, list or table, which stand on their own): the blocks
+    // that follow in the same section complete the thought.
+    let structured = out.iter().any(|x| !matches!(x.kind, BlockKind::Paragraph | BlockKind::Intro));
+    if continued.is_none() && !structured {
         let mut next = standalone(&b.blocks, b.index).into_iter().max().unwrap_or(b.index) + 1;
         while chars(&out) < SHORT_ANSWER && next < b.blocks.len() {
             let group = standalone(&b.blocks, next);

@@ -89,3 +89,27 @@ async fn off_topic_is_declined_and_a_foreign_question_is_introduced() {
         assert!(a.blocks[0].text.contains("Englisch"), "{a:?}");
     }
 }
+
+#[tokio::test]
+async fn setting_paths_from_other_sections_and_every_numbered_step() {
+    let s = ingested().await;
+    let k = &s.state.knowledge;
+
+    // "Can I…?" wants the setting: the page's opening names the Visibility section, even when
+    // retrieval found the section about who can see the dashboard.
+    let a = ask(k, "Can I let people without an account see my dashboard?").await;
+    assert_eq!(a.citations[0].path, "public-dashboard.md", "{a:?}");
+    assert!(a.text.contains("Visibility"), "{}", a.text);
+
+    // A numbered step section brings the steps after it, each under its heading.
+    let a = ask(k, "How do I open the site settings to make the dashboard public?").await;
+    assert_eq!(a.citations[0].path, "public-dashboard.md", "{a:?}");
+    for needle in
+        ["Site settings", "Step 2: Turn on public access", "Make dashboard public", "Step 3: Share the link"]
+    {
+        assert!(a.text.contains(needle), "{needle:?} missing from: {}", a.text);
+    }
+    let step2 = a.text.find("Step 2").unwrap();
+    let step3 = a.text.find("Step 3").unwrap();
+    assert!(step2 < step3, "steps keep their order: {}", a.text);
+}
