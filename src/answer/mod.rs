@@ -7,6 +7,7 @@
 //! webhooks and API clients.
 
 mod compose;
+mod continuation;
 mod lang;
 
 use serde::{Deserialize, Serialize};
