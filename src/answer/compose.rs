@@ -72,6 +72,11 @@ const META_PENALTY: f32 = 0.05;
 const SHORT_PENALTY: f32 = 0.03;
 /// Held back a little: a callout is an aside, rarely the whole answer on its own.
 const NOTE_PENALTY: f32 = 0.03;
+/// Share of the question's (IDF-weighted) terms the next section must hold to complete a short
+/// quote.
+const NEXT_SECTION_COVERAGE: f32 = 0.3;
+/// Held back a little: a block that sends the reader elsewhere ("Learn more about it here").
+const POINTER_PENALTY: f32 = 0.02;
 /// A quote shorter than this is completed with the blocks that follow it in its section.
 const SHORT_ANSWER: usize = 300;
 
@@ -340,6 +345,9 @@ fn score_units<'a>(
                 let chunk_rel = hit.score / top_hit;
                 let mut score =
                     cosine + W_LEX * coverage(&plain, qterms, ctx) + W_DOC * rel + W_CHUNK * chunk_rel;
+                if is_pointer(&plain) {
+                    score -= POINTER_PENALTY;
+                }
                 if is_meta(&plain) || is_summary(hit, b) {
                     score -= META_PENALTY;
                 }
@@ -417,6 +425,17 @@ static META: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("regex")
 });
+
+/// A block that points elsewhere for the details ("Learn more about annotations here.").
+fn is_pointer(text: &str) -> bool {
+    static POINTER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)\b(?:learn\s+more|read\s+more|see\s+more|find\s+out\s+more|more\s+on\s+\w+|mehr\s+(?:dazu|erfahren|info)|en\s+savoir\s+plus|más\s+información|saiba\s+mais|scopri\s+di\s+più|lees\s+meer|läs\s+mer)\b",
+        )
+        .expect("regex")
+    });
+    POINTER.is_match(text)
+}
 
 /// A sentence about the page rather than about the product ("This article explains…").
 pub fn is_meta(text: &str) -> bool {
@@ -526,7 +545,13 @@ fn quote(
         if chars(&out) < SHORT_ANSWER {
             if let Some(c) = (ctx.next_chunk)(b.hit.chunk.id.0) {
                 let blocks = c.blocks();
-                if let Some(first) = blocks.iter().position(|x| !is_meta(&x.plain()) && x.chars() >= 30) {
+                // Only a section about the question: its heading and first block share its terms.
+                let on_topic = |x: &Block| {
+                    let text = format!("{} {}", c.headings.last().map_or("", String::as_str), x.plain());
+                    coverage(&text, qterms, ctx) >= NEXT_SECTION_COVERAGE
+                };
+                let first = blocks.iter().position(|x| !is_meta(&x.plain()) && x.chars() >= 30);
+                if let Some(first) = first.filter(|i| on_topic(&blocks[*i])) {
                     if let Some(h) = c.headings.last().filter(|h| Some(*h) != b.hit.chunk.headings.last()) {
                         out.push(AnswerBlock::paragraph(&format!("**{h}**"), n));
                     }
