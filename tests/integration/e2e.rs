@@ -224,6 +224,35 @@ async fn a_handoff_reaches_the_inbox_and_the_agents_reply_reaches_the_visitor() 
         tokio::time::sleep(Duration::from_millis(300)).await;
         agent.screenshot(shot).await;
     }
+    // The handoff page's "Try a message" box explains what fires, in the page itself.
+    agent.js("location.hash = '#/admin/handoff'; return true;", vec![]).await;
+    let try_box = "document.querySelector('textarea[aria-label=\"Message to try\"]')";
+    agent.wait_js("the try box", &format!("return !!{try_box};"), Duration::from_secs(10)).await;
+    agent
+        .js(
+            &format!(
+                "const t = {try_box}; t.value = 'could someone from your team give me a call tomorrow?'; \
+                 t.scrollIntoView(); [...document.querySelectorAll('button')].find((b) => b.textContent === 'Try it').click(); \
+                 return true;"
+            ),
+            vec![],
+        )
+        .await;
+    let verdict = agent
+        .wait_js(
+            "the try verdict",
+            "const e = document.querySelector('.adm-try p'); return e ? e.textContent : null;",
+            Duration::from_secs(20),
+        )
+        .await;
+    assert_eq!(verdict.as_str(), Some("Hands off to the team."), "{verdict}");
+    let reason = agent.js("return document.querySelector('.adm-try li')?.textContent || '';", vec![]).await;
+    assert!(
+        reason.as_str().is_some_and(|r| r.starts_with("human request") && r.contains("call")),
+        "{reason}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    agent.screenshot("console-try-message").await;
     agent.js("location.hash = '#/inbox'; return true;", vec![]).await;
     let errors = agent.console_errors().await;
     assert!(errors.is_empty(), "no console errors in the inbox, console or insights: {errors:?}");
