@@ -70,6 +70,9 @@ const UI_MARGIN: f32 = 0.1;
 /// Held back: meta sentences and fragments.
 const META_PENALTY: f32 = 0.05;
 const SHORT_PENALTY: f32 = 0.03;
+/// For "what is / what does … mean" questions: the first block of the section whose heading the
+/// question names (usually the definition).
+const DEFINITION_BONUS: f32 = 0.04;
 /// Held back a little: a callout is an aside, rarely the whole answer on its own.
 const NOTE_PENALTY: f32 = 0.03;
 /// Share of the question's (IDF-weighted) terms the next section must hold to complete a short
@@ -327,6 +330,7 @@ fn score_units<'a>(
 ) -> Vec<Unit<'a>> {
     let top = cited.first().map_or(1.0, |d| doc_score(d)).max(1e-6);
     let howto = is_howto(question);
+    let definition = is_definition(question);
     let top_hit = results.hits.first().map_or(1.0, |h| h.score).max(1e-6);
     let mut units = Vec::new();
     for (di, d) in cited.iter().enumerate().take(CANDIDATE_DOCS) {
@@ -363,11 +367,38 @@ fn score_units<'a>(
                 if howto && (matches!(b, Block::List { ordered: true, .. }) || names_ui(b)) {
                     score += HOWTO_BONUS;
                 }
+                // "What does bounce rate mean?": the opening of the section named after it.
+                if definition && i == 0 && opens_section(hit, ctx) {
+                    let heading = hit.chunk.headings.last().map_or("", String::as_str);
+                    if coverage(heading, qterms, ctx) >= 0.5 {
+                        score += DEFINITION_BONUS;
+                    }
+                }
                 units.push(Unit { doc: di, hit, blocks: blocks.clone(), index: i, cosine, score });
             }
         }
     }
     units
+}
+
+/// A question asking what something is or means.
+fn is_definition(q: &str) -> bool {
+    static DEF: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?ix)^\s*(?:what(?:'s|\s+is|\s+are)|what\s+does\s+.+\s+mean|was\s+(?:ist|sind|bedeutet)|qu'est-ce\s+que|que\s+(?:es|significa)|qué\s+(?:es|significa)|cos'è|cosa\s+(?:è|significa)|wat\s+(?:is|betekent)|vad\s+(?:är|betyder)|co\s+to\s+(?:jest|znaczy)|o\s+que\s+(?:é|significa))\b
+            | \b(?:mean|means|meaning|definition)\b\s*\??\s*$",
+        )
+        .expect("regex")
+    });
+    DEF.is_match(q)
+}
+
+/// Whether the hit's chunk is the first of its section (the previous chunk has another heading).
+fn opens_section(hit: &Hit, ctx: &Context) -> bool {
+    match (ctx.prev_chunk)(hit.chunk.id.0) {
+        Some(prev) => prev.headings.last() != hit.chunk.headings.last(),
+        None => true,
+    }
 }
 
 /// A question about how to do something, where something is, or whether the visitor can do

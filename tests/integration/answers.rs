@@ -109,6 +109,11 @@ async fn setting_paths_from_other_sections_and_every_numbered_step() {
     {
         assert!(a.text.contains(needle), "{needle:?} missing from: {}", a.text);
     }
+    // "What does … mean?" gets the opening of the section named after it: the definition.
+    let a = ask(k, "What are unique visitors in the dashboard stats?").await;
+    assert!(a.text.contains("different people"), "{}", a.text);
+
+    let a = ask(k, "How do I open the site settings to make the dashboard public?").await;
     let step2 = a.text.find("Step 2").unwrap();
     let step3 = a.text.find("Step 3").unwrap();
     assert!(step2 < step3, "steps keep their order: {}", a.text);
