@@ -42,6 +42,7 @@ use regex::Regex;
 
 use super::continuation::{continue_lead_in, continue_steps, list_start};
 use super::lang::{maybe_related, not_sure, quoted_from};
+use super::question::{is_definition, is_howto, parts};
 use super::{Answer, AnswerBlock, BlockKind, Citation};
 use crate::knowledge::analyze::{detect, words, Lang};
 use crate::knowledge::block::{sentences, strip_marks, Block};
@@ -381,40 +382,12 @@ fn score_units<'a>(
     units
 }
 
-/// A question asking what something is or means.
-fn is_definition(q: &str) -> bool {
-    static DEF: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?ix)^\s*(?:what(?:'s|\s+is|\s+are)|what\s+does\s+.+\s+mean|was\s+(?:ist|sind|bedeutet)|qu'est-ce\s+que|que\s+(?:es|significa)|qué\s+(?:es|significa)|cos'è|cosa\s+(?:è|significa)|wat\s+(?:is|betekent)|vad\s+(?:är|betyder)|co\s+to\s+(?:jest|znaczy)|o\s+que\s+(?:é|significa))\b
-            | \b(?:mean|means|meaning|definition)\b\s*\??\s*$",
-        )
-        .expect("regex")
-    });
-    DEF.is_match(q)
-}
-
 /// Whether the hit's chunk is the first of its section (the previous chunk has another heading).
 fn opens_section(hit: &Hit, ctx: &Context) -> bool {
     match (ctx.prev_chunk)(hit.chunk.id.0) {
         Some(prev) => prev.headings.last() != hit.chunk.headings.last(),
         None => true,
     }
-}
-
-/// A question about how to do something, where something is, or whether the visitor can do
-/// it ("Can I make my dashboard public?" wants the setting, not only "yes").
-fn is_howto(q: &str) -> bool {
-    static HOW: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?ix)\b(?:how|where|wie|wo|comment|où|cómo|como|dónde|donde|come|dove|hoe|waar|hur|var|jak|gdzie|hvordan|hvor)\b
-            | ^\s*(?:can|could|may)\s+(?:i|we)\b | \bis\s+(?:it|there\s+a\s+way)\s+(?:possible\s+)?to\b
-            | ^\s*(?:kann|darf)\s+(?:ich|man)\b | ^\s*(?:est-ce\s+que\s+je\s+peux|puis-je|peut-on)\b
-            | ^\s*(?:¿\s*)?(?:puedo|se\s+puede|podemos)\b | ^\s*(?:posso|si\s+può|possiamo)\b
-            | ^\s*(?:kan|mag)\s+(?:ik|je|we|jag|vi|man)\b | ^\s*(?:czy\s+(?:mogę|można))\b | ^\s*(?:posso|pode-se|podemos)\b",
-        )
-            .expect("regex")
-    });
-    HOW.is_match(q)
 }
 
 /// Text that names an element of the product's interface: bold labels or a menu path.
@@ -643,23 +616,6 @@ pub(super) fn standalone(blocks: &[Block], i: usize) -> Vec<usize> {
         }
     }
     out
-}
-
-/// The parts of a question that asks several things ("What does it cost and is there an
-/// invoice?"): split at question marks and at "and" + a question word.
-pub fn parts(question: &str) -> Vec<String> {
-    static SPLIT: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"(?i)\?\s+|[,;]?\s+(?:and|und|et|y|e|en|och|og|i|oraz)\s+(?:how|what|where|when|which|can|do|does|is|are|will|wie|was|wo|wann|welche|kann|gibt|ist|comment|que|quel|quelle|où|quand|est-ce|puis|cómo|como|qué|dónde|cuándo|puedo|hay|come|cosa|dove|quando|posso|c'è|hoe|wat|waar|wanneer|kan|is|hur|vad|var|när|finns|jak|co|gdzie|kiedy|czy)\b",
-        )
-        .expect("regex")
-    });
-    SPLIT
-        .split(question)
-        .map(str::trim)
-        .filter(|p| p.split_whitespace().count() >= 2)
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Cuts the answer to `max` characters at block boundaries; a long list keeps its first items

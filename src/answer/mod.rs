@@ -9,13 +9,15 @@
 mod compose;
 mod continuation;
 mod lang;
+mod question;
 
 use serde::{Deserialize, Serialize};
 
 pub use compose::{
-    candidate_chunks, compose, compose_explained, confidence, is_meta, parts, plain_text, whole_documents,
-    Context, Features, MAX_CHARS, WHOLE_DOC_CHUNKS,
+    candidate_chunks, compose, compose_explained, confidence, is_meta, plain_text, whole_documents, Context,
+    Features, MAX_CHARS, WHOLE_DOC_CHUNKS,
 };
+pub use question::parts;
 
 use crate::ids::DocumentId;
 use crate::knowledge::block::{strip_marks, Block};

@@ -287,52 +287,45 @@ pub fn classify_with(
         }
     };
 
-    if cfg.human_request {
-        let cue = cues.iter().find(|c| c.label == "human_request");
-        let fallback = "The visitor asked to talk to a person.";
+    // One label without topics: the head (or the exemplar margin) decides, a cue may help.
+    let label = |trigger: Trigger, name: &str, fallback: &str, margin_score: Option<f32>, margin: f32| {
+        let cue = cues.iter().find(|c| c.label == name);
         let found = match (heads, vectors) {
             (Some(h), Some(v)) => {
-                let (p, x) = head_score(&h.human_request, v);
-                head_decides(&h.human_request, Some(p), cue)
-                    .map(|(e, s)| (e, s, kind_reason(h, "human_request", x, fallback)))
+                let head = if trigger == Trigger::HumanRequest { &h.human_request } else { &h.frustration };
+                let (p, x) = head_score(head, v);
+                head_decides(head, Some(p), cue).map(|(e, s)| (e, s, kind_reason(h, name, x, fallback)))
             }
-            _ => decide(scores.as_ref().map(|s| s.human_request), cfg.human_request_margin, cue)
-                .map(|(e, s)| (e, s, fallback.to_owned())),
+            _ => decide(margin_score, margin, cue).map(|(e, s)| (e, s, fallback.to_owned())),
         };
-        if let Some((evidence, score, reason)) = found {
-            out.push(Finding {
-                trigger: Trigger::HumanRequest,
-                topic: String::new(),
-                reason: with_detail(&reason, cue, ""),
-                evidence,
-                score,
-            });
-        }
+        found.map(|(evidence, score, reason)| Finding {
+            trigger,
+            topic: String::new(),
+            reason: with_detail(&reason, cue, ""),
+            evidence,
+            score,
+        })
+    };
+    if cfg.human_request {
+        out.extend(label(
+            Trigger::HumanRequest,
+            "human_request",
+            "The visitor asked to talk to a person.",
+            scores.as_ref().map(|s| s.human_request),
+            cfg.human_request_margin,
+        ));
     }
     if cfg.sensitive {
         out.extend(sensitive(&cues, scores.as_ref(), vectors, heads, cfg, &decide));
     }
     if cfg.frustration {
-        let cue = cues.iter().find(|c| c.label == "frustration");
-        let fallback = "The visitor sounds frustrated.";
-        let found = match (heads, vectors) {
-            (Some(h), Some(v)) => {
-                let (p, x) = head_score(&h.frustration, v);
-                head_decides(&h.frustration, Some(p), cue)
-                    .map(|(e, s)| (e, s, kind_reason(h, "frustration", x, fallback)))
-            }
-            _ => decide(scores.as_ref().map(|s| s.frustration), cfg.frustration_margin, cue)
-                .map(|(e, s)| (e, s, fallback.to_owned())),
-        };
-        if let Some((evidence, score, reason)) = found {
-            out.push(Finding {
-                trigger: Trigger::Frustration,
-                topic: String::new(),
-                reason: with_detail(&reason, cue, ""),
-                evidence,
-                score,
-            });
-        }
+        out.extend(label(
+            Trigger::Frustration,
+            "frustration",
+            "The visitor sounds frustrated.",
+            scores.as_ref().map(|s| s.frustration),
+            cfg.frustration_margin,
+        ));
     }
     // Strongest first: lexicon-strong and big margins lead.
     out.sort_by(|a, b| b.score.total_cmp(&a.score));
