@@ -300,7 +300,14 @@ pub fn compose_explained<'a>(
 }
 
 /// The question's analyzed terms with their IDF weights (duplicates removed).
+/// None for a question in another language than the docs: the words they share are noise
+/// ("post", "plan"), so blocks are then compared by meaning alone, as in retrieval.
 fn weighted_terms(question: &str, ctx: &Context) -> Vec<(String, f32)> {
+    if let (Some(q), Some(d)) = (detect(&words(question)), ctx.docs_lang) {
+        if q != d {
+            return Vec::new();
+        }
+    }
     let mut seen = HashSet::new();
     (ctx.terms)(question)
         .into_iter()
@@ -362,7 +369,7 @@ fn score_units<'a>(
                 if matches!(b, Block::Code { .. }) {
                     score -= CODE_PENALTY;
                 }
-                if matches!(b, Block::Note { .. }) {
+                if matches!(b, Block::Note { .. }) || is_aside(&plain) {
                     score -= NOTE_PENALTY;
                 }
                 if howto && (matches!(b, Block::List { ordered: true, .. }) || names_ui(b)) {
@@ -430,6 +437,17 @@ static META: LazyLock<Regex> = LazyLock::new(|| {
     .expect("regex")
 });
 
+/// A paragraph written as an aside ("Heads up: …", "Note: …"): a caveat, rarely the answer.
+fn is_aside(text: &str) -> bool {
+    static ASIDE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^\W*(?:heads\s+up|note|please\s+note|tip|pro\s+tip|important|warning|caution|hinweis|achtung|wichtig|tipp|remarque|attention|astuce|nota|atención|consejo|attenzione|suggerimento|let\s+op|opmerking|obs|tips)\b\W*[:!,-]",
+        )
+        .expect("regex")
+    });
+    ASIDE.is_match(text)
+}
+
 /// A block that points elsewhere for the details ("Learn more about annotations here.").
 fn is_pointer(text: &str) -> bool {
     static POINTER: LazyLock<Regex> = LazyLock::new(|| {
@@ -495,13 +513,21 @@ fn quote(
     let howto = is_howto(question);
     let has_steps =
         |out: &[AnswerBlock]| out.iter().any(|x| x.kind == BlockKind::Steps || x.text.contains("**"));
+    let acts = |u: &Unit| {
+        matches!(u.blocks[u.index], Block::List { ordered: true, .. }) || names_ui(&u.blocks[u.index])
+    };
+    // A how-to answer needs the action: the best block that gives it comes before runner-ups
+    // that only describe.
+    if howto && !has_steps(&out) {
+        if let Some(i) = rest.iter().position(|u| acts(u) && u.score >= b.score - UI_MARGIN) {
+            let u = rest.remove(i);
+            rest.insert(0, u);
+        }
+    }
     for u in rest.into_iter().take(4) {
         // For a how-to question whose best block only describes, the steps (or the block that
         // names the menu or setting) may be a little further down.
-        let ui = howto
-            && !has_steps(&out)
-            && (matches!(u.blocks[u.index], Block::List { ordered: true, .. })
-                || names_ui(&u.blocks[u.index]));
+        let ui = howto && !has_steps(&out) && acts(u);
         let margin = if ui { UI_MARGIN } else { 0.025 };
         if chars(&out) > 420 || u.score < b.score - margin {
             continue;
@@ -597,14 +623,17 @@ pub(super) fn standalone(blocks: &[Block], i: usize) -> Vec<usize> {
     let mut out = vec![i];
     let b = &blocks[i];
     if b.is_lead_in() {
-        if let Some(next) = blocks.get(i + 1) {
-            out.push(i + 1);
+        // What a lead-in introduces comes after any aside (a tip box) between them; when only
+        // asides follow, it is in the next chunk ([`continue_lead_in`]).
+        if let Some(j) = (i + 1..blocks.len()).find(|j| !matches!(blocks[*j], Block::Note { .. })) {
+            let next = &blocks[j];
+            out.push(j);
             // "Do this:" followed by a paragraph and then the steps.
             if !next.is_structured()
                 && next.is_lead_in()
-                && blocks.get(i + 2).is_some_and(Block::is_structured)
+                && blocks.get(j + 1).is_some_and(Block::is_structured)
             {
-                out.push(i + 2);
+                out.push(j + 1);
             }
         }
     } else if b.is_structured() && i > 0 {
@@ -735,6 +764,25 @@ mod tests {
         assert!(is_meta("Dans cet article, nous expliquons les exports."));
         assert!(!is_meta("You can export all conversations as a CSV file."));
         assert!(!is_meta("This setting applies to all sites."));
+    }
+
+    #[test]
+    fn a_lead_in_brings_what_follows_its_tip_box() {
+        let note = Block::Note { label: "tip".into(), text: "We can also do it for you.".into() };
+        let steps = Block::List { ordered: true, start: 1, items: vec!["Open settings".into()] };
+        let blocks = vec![Block::paragraph("Configure it as follows:"), note.clone(), steps];
+        assert_eq!(standalone(&blocks, 0), vec![0, 2]);
+        // Only the tip follows: the steps are in the next chunk.
+        assert_eq!(standalone(&[Block::paragraph("Here's how:"), note], 0), vec![0]);
+    }
+
+    #[test]
+    fn asides_are_recognised() {
+        assert!(is_aside("Heads up: tracking only works on your pages."));
+        assert!(is_aside("Note: this counts towards your quota."));
+        assert!(is_aside("Hinweis: Das gilt nur für Admins."));
+        assert!(!is_aside("Notes can be added to the graph."));
+        assert!(!is_aside("Important settings live in the General section."));
     }
 
     #[test]

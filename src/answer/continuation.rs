@@ -16,7 +16,8 @@ use crate::knowledge::Chunk;
 /// Returns the chunk it continued into.
 pub(super) fn continue_lead_in(u: &Unit, out: &mut Vec<AnswerBlock>, ctx: &Context) -> Option<Arc<Chunk>> {
     let last = standalone(&u.blocks, u.index).into_iter().max().unwrap_or(u.index);
-    if last + 1 != u.blocks.len() || !u.blocks[last].is_lead_in() {
+    let asides_only = u.blocks[last + 1..].iter().all(|b| matches!(b, Block::Note { .. }));
+    if !asides_only || !u.blocks[last].is_lead_in() {
         return None;
     }
     let next = (ctx.next_chunk)(u.hit.chunk.id.0)?;

@@ -178,8 +178,14 @@ impl Index {
 
     /// Inverse document frequency of an analyzed term (0 for a term the corpus lacks entirely is
     /// not special-cased: it gets the highest weight, as in BM25).
+    /// IDF of a term, 0 for a term no chunk contains: no passage can cover it, so it weighs
+    /// nothing when passages are compared by the question's terms they share.
     pub fn term_idf(&self, term: &str) -> f32 {
-        self.idf(term)
+        if self.postings.contains_key(term) {
+            self.idf(term)
+        } else {
+            0.0
+        }
     }
 
     fn idf(&self, term: &str) -> f32 {
