@@ -81,6 +81,9 @@ const NOTE_PENALTY: f32 = 0.03;
 const NEXT_SECTION_COVERAGE: f32 = 0.3;
 /// Held back a little: a block that sends the reader elsewhere ("Learn more about it here").
 const POINTER_PENALTY: f32 = 0.02;
+/// How much closer to a part of the question a block must be than everything quoted so far
+/// to be added for that part.
+const PART_MARGIN: f32 = 0.01;
 /// A quote shorter than this is completed with the blocks that follow it in its section.
 const SHORT_ANSWER: usize = 300;
 
@@ -197,6 +200,8 @@ pub(super) struct Unit<'a> {
     pub(super) hit: &'a Hit,
     pub(super) blocks: std::rc::Rc<Vec<Block>>,
     pub(super) index: usize,
+    /// The block's vector, when stored.
+    vector: Option<&'a [f32]>,
     cosine: f32,
     score: f32,
 }
@@ -285,7 +290,7 @@ pub fn compose_explained<'a>(
     }
     let mut quoted = Vec::new();
     if let Some(b) = best {
-        quoted = quote(&units, b, question, &qterms, ctx);
+        quoted = quote(&units, b, question, &qterms, &results.parts, ctx);
     }
     if quoted.is_empty() {
         // No block to choose from (nothing cited): the lead of the best passage.
@@ -349,7 +354,8 @@ fn score_units<'a>(
             let blocks = std::rc::Rc::new(hit.chunk.blocks());
             let vectors = ctx.block_vectors.get(&hit.chunk.id.0);
             for (i, b) in blocks.iter().enumerate() {
-                let cosine = match vectors.and_then(|v| v.get(i)) {
+                let vector = vectors.and_then(|v| v.get(i)).map(Vec::as_slice);
+                let cosine = match vector {
                     Some(v) if !results.query.is_empty() => dot(&results.query, v),
                     _ => hit.cosine,
                 };
@@ -382,7 +388,7 @@ fn score_units<'a>(
                         score += DEFINITION_BONUS;
                     }
                 }
-                units.push(Unit { doc: di, hit, blocks: blocks.clone(), index: i, cosine, score });
+                units.push(Unit { doc: di, hit, blocks: blocks.clone(), index: i, vector, cosine, score });
             }
         }
     }
@@ -471,6 +477,7 @@ fn quote(
     best: usize,
     question: &str,
     qterms: &[(String, f32)],
+    part_vectors: &[Vec<f32>],
     ctx: &Context,
 ) -> Vec<AnswerBlock> {
     let b = &units[best];
@@ -594,25 +601,35 @@ fn quote(
             }
         }
     }
-    // A multi-part question: each part that the quote does not cover gets its own block.
+    // A multi-part question: each part that the quote does not answer gets its own block,
+    // the one closest to the part in meaning (its own vector) and words.
     let parts = parts(question);
-    for part in parts.iter().filter(|_| parts.len() > 1) {
+    for (pi, part) in parts.iter().enumerate().filter(|_| parts.len() > 1) {
         let pterms: Vec<(String, f32)> = weighted_terms(part, ctx);
-        if pterms.is_empty()
-            || coverage(&out.iter().map(AnswerBlock::plain).collect::<Vec<_>>().join(" "), &pterms, ctx)
-                >= 0.5
-        {
-            continue;
-        }
-        let best_part = units
-            .iter()
-            .filter(|u| !picked.contains(&(u.hit.chunk.id.0 as usize, u.index)))
-            .map(|u| (u, coverage(&u.blocks[u.index].plain(), &pterms, ctx) + u.score))
-            .max_by(|x, y| x.1.total_cmp(&y.1));
-        if let Some((u, _)) = best_part {
-            if coverage(&u.blocks[u.index].plain(), &pterms, ctx) >= 0.5 {
-                take(u, &mut out, &mut picked);
+        let pvec = part_vectors.get(pi);
+        let lex = |u: &Unit| coverage(&u.blocks[u.index].plain(), &pterms, ctx);
+        let fit = |u: &Unit| match (pvec, u.vector) {
+            (Some(p), Some(v)) => dot(p, v) + W_LEX * lex(u),
+            _ => lex(u),
+        };
+        let is_picked = |u: &Unit| picked.contains(&(u.hit.chunk.id.0 as usize, u.index));
+        let answered = units.iter().filter(|u| is_picked(u)).map(fit).fold(f32::MIN, f32::max);
+        let best_part = units.iter().filter(|u| !is_picked(u)).max_by(|x, y| fit(x).total_cmp(&fit(y)));
+        let Some(u) = best_part else { continue };
+        let better = match (pvec, u.vector) {
+            (Some(_), Some(_)) => fit(u) > answered + PART_MARGIN,
+            // Without vectors, by words alone.
+            _ => {
+                let text = out.iter().map(AnswerBlock::plain).collect::<Vec<_>>().join(" ");
+                !pterms.is_empty() && coverage(&text, &pterms, ctx) < 0.5 && lex(u) >= 0.5
             }
+        };
+        let mut more = Vec::new();
+        let mut more_picked = picked.clone();
+        take(u, &mut more, &mut more_picked);
+        if better && chars(&out) + more.iter().map(|x| x.chars()).sum::<usize>() <= MAX_CHARS {
+            out.extend(more);
+            picked = more_picked;
         }
     }
     out

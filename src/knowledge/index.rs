@@ -67,6 +67,9 @@ pub struct Results {
     pub background: f32,
     /// The question's embedding (filled in by `Knowledge::retrieve`), for scoring blocks.
     pub query: Vec<f32>,
+    /// The embeddings of a multi-part question's parts ([`crate::answer::parts`]), in order;
+    /// empty for a question of one part.
+    pub parts: Vec<Vec<f32>>,
 }
 
 #[derive(Default)]
@@ -172,6 +175,11 @@ impl Index {
         self.entries.get(&prev.0).map(|e| e.chunk.clone())
     }
 
+    /// A chunk's own vector.
+    pub fn chunk_vector(&self, id: u64) -> Option<Vec<f32>> {
+        self.entries.get(&id).map(|e| e.vector.clone())
+    }
+
     pub fn document(&self, id: &DocumentId) -> Option<Arc<Document>> {
         self.docs.get(id).cloned()
     }
@@ -272,6 +280,7 @@ impl Index {
             corpus_coverage: if idf_total > 0.0 { known / idf_total } else { 0.0 },
             background: 0.0,
             query: qvec.to_vec(),
+            parts: Vec::new(),
         }
     }
 

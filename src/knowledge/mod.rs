@@ -56,6 +56,8 @@ pub use index::DEFAULT_DENSE_WEIGHT;
 pub const SNIPPETS_SOURCE: &str = "snippets";
 /// Per-document errors kept on a source (the rest are counted).
 const MAX_ERRORS: usize = 200;
+/// Parts of a multi-part question embedded besides the question itself.
+const MAX_PARTS: usize = 3;
 
 /// What a source is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -278,7 +280,18 @@ impl Knowledge {
                 .collect()
         };
         ids.extend(whole.iter().map(|h| h.chunk.id.0));
-        let vectors = self.block_vectors(&ids)?;
+        let mut vectors = self.block_vectors(&ids)?;
+        // A chunk of one block has no block vectors: its own vector is the block's.
+        {
+            let ix = self.inner.index.read();
+            for id in &ids {
+                if !vectors.contains_key(id) {
+                    if let Some(v) = ix.chunk_vector(*id) {
+                        vectors.insert(*id, vec![v]);
+                    }
+                }
+            }
+        }
         let ctx = crate::answer::Context {
             terms: &|t| self.terms(t),
             idf: &|t| self.inner.index.read().term_idf(t),
@@ -318,13 +331,21 @@ impl Knowledge {
         if question.is_empty() || self.chunk_count() == 0 {
             return Ok(index::Results::default());
         }
-        let qvec = self.inner.embedder.embed(vec![question.to_owned()], Kind::Query).await?;
-        let qvec =
-            qvec.into_iter().next().ok_or_else(|| Error::internal(anyhow::anyhow!("no query vector")))?;
+        // A question of several parts: each part is embedded in the same call, so that each
+        // gets the block that answers it.
+        let parts = crate::answer::parts(question);
+        let mut texts = vec![question.to_owned()];
+        if parts.len() > 1 {
+            texts.extend(parts.iter().take(MAX_PARTS).cloned());
+        }
+        let mut vectors = self.inner.embedder.embed(texts, Kind::Query).await?.into_iter();
+        let qvec = vectors.next().ok_or_else(|| Error::internal(anyhow::anyhow!("no query vector")))?;
         let background = self.background().await?;
         let w = *self.inner.dense_weight.lock();
         let mut results = self.inner.index.read().search(question, &qvec, w, 100);
         results.background = background.iter().map(|b| index::dot(&qvec, b)).fold(0.0f32, f32::max);
+        results.parts = vectors.collect();
+
         Ok(results)
     }
 

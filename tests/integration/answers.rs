@@ -75,6 +75,12 @@ async fn tables_keep_their_header_and_two_part_questions_get_both_parts() {
     let a = ask(k, "What are your prices and do I get an invoice?").await;
     assert!(a.text.contains("29 €"), "the price part: {}", a.text);
     assert!(a.text.contains("Invoices"), "the invoice part: {}", a.text);
+
+    // Each part is matched by its own vector: the price table and the payment methods.
+    let a = ask(k, "How much is the Team plan per month, and can I pay with my credit card?").await;
+    assert!(!a.unsure, "{a:?}");
+    assert!(a.text.contains("29 €"), "the price part: {}", a.text);
+    assert!(a.text.contains("credit cards and PayPal"), "the payment part: {}", a.text);
 }
 
 #[tokio::test]
