@@ -6,7 +6,8 @@ use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
 
-use super::compose::{is_meta, standalone, Context, Unit, MAX_CHARS};
+use super::compose::{standalone, Context, Unit, MAX_CHARS};
+use super::wording::is_meta;
 use super::AnswerBlock;
 use crate::knowledge::block::Block;
 use crate::knowledge::Chunk;

@@ -10,12 +10,13 @@ mod compose;
 mod continuation;
 mod lang;
 mod question;
+mod wording;
 
 use serde::{Deserialize, Serialize};
 
 pub use compose::{
-    candidate_chunks, compose, compose_explained, confidence, is_meta, plain_text, whole_documents, Context,
-    Features, MAX_CHARS, WHOLE_DOC_CHUNKS,
+    candidate_chunks, compose, compose_explained, confidence, plain_text, whole_documents, Context, Features,
+    MAX_CHARS, WHOLE_DOC_CHUNKS,
 };
 pub use question::parts;
 
